@@ -1,0 +1,71 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_catalog_page_lists_all_110_requirements_with_points_and_level1_badges(client, django_assert_num_queries):
+    # 1: families for the filter; 2: requirements with family and objective count.
+    with django_assert_num_queries(2):
+        response = client.get(reverse("controls:catalog"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "110 requirements shown" in body
+    assert body.count('title="CMMC Level 1 practice') == 17
+    assert "Authorized Access Control" in body
+
+
+@pytest.mark.parametrize(
+    "params, count",
+    [({"family": "PS"}, 2), ({"points": "5"}, 44), ({"points": "3"}, 14), ({"level1": "1"}, 17),
+     ({"q": "multifactor"}, None), ({"family": "NOPE"}, 0), ({"points": "7"}, 110)],
+)
+def test_catalog_filters_narrow_the_list(client, params, count):
+    response = client.get(reverse("controls:catalog"), params)
+    assert response.status_code == 200
+    if count is not None:
+        assert len(response.context["requirements"]) == count
+    else:
+        assert "3.5.3" in [r.nist_id for r in response.context["requirements"]]
+
+
+def test_catalog_query_count_is_constant_whatever_the_filter(client, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        client.get(reverse("controls:catalog"), {"family": "AC", "level1": "1", "q": "access"})
+
+
+def test_requirement_page_explains_points_partial_credit_and_poam(client, django_assert_num_queries):
+    # 1: requirement with family; 2: its objectives.
+    with django_assert_num_queries(2):
+        response = client.get(reverse("controls:detail", args=["3.13.11"]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Employ FIPS-validated cryptography" in body
+    assert "subtract 3 instead of 5" in body.lower()
+    assert "only in its partial state" in body
+    assert "3.13.11[a]" not in body and "[a]" in body
+
+
+def test_never_poam_requirement_says_so(client):
+    body = client.get(reverse("controls:detail", args=["3.1.20"])).content.decode()
+    assert "May never be on a POA&amp;M" in body
+
+
+def test_ssp_requirement_is_unscored_but_blocks_any_score(client):
+    body = client.get(reverse("controls:detail", args=["3.12.4"])).content.decode()
+    assert "Not scored" in body and "no SPRS score can be produced" in body
+
+
+def test_unknown_requirement_is_404(client):
+    assert client.get("/controls/3.99.99/").status_code == 404
+    assert client.get("/controls/not-an-id/").status_code == 404
+
+
+def test_pages_carry_a_strict_csp_and_no_external_resources(client):
+    response = client.get(reverse("controls:catalog"))
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    body = response.content.decode()
+    assert "http://" not in body.replace("http://www.w3.org", "") and "https://" not in body
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "not legal advice" in body
