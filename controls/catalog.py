@@ -194,6 +194,7 @@ def parse_catalog(data: Any) -> Catalog:
                 objectives=tuple(objectives),
             )
         )
+    _check_lengths(specs)
     total_objectives = sum(len(s.objectives) for s in specs)
     if total_objectives != EXPECTED_OBJECTIVES:
         raise CatalogError(f"expected {EXPECTED_OBJECTIVES} objectives, found {total_objectives}")
@@ -201,6 +202,20 @@ def parse_catalog(data: Any) -> Catalog:
     if unused := family_codes - used:
         raise CatalogError(f"family {sorted(unused)[0]}: has no requirements")
     return Catalog(families=families, requirements=specs)
+
+
+def _check_lengths(specs: list[RequirementSpec]) -> None:
+    # PostgreSQL enforces column lengths that SQLite ignores: check them here, before any write.
+    limits = {
+        f.name: f.max_length
+        for f in Requirement._meta.get_fields()
+        if getattr(f, "max_length", None) and f.name in RequirementSpec.__dataclass_fields__
+    }
+    for spec in specs:
+        for name, limit in limits.items():
+            value = getattr(spec, name)
+            if isinstance(value, str) and len(value) > limit:
+                raise CatalogError(f"requirement {spec.nist_id}: '{name}' is longer than {limit} characters")
 
 
 def read_catalog(path: Path) -> Catalog:

@@ -37,7 +37,7 @@ class Requirement(models.Model):
     cmmc_title = models.CharField("CMMC title", max_length=120)
     level1_id = models.CharField("Level 1 practice", max_length=20, blank=True)
     level1_legacy_id = models.CharField("Level 1 legacy id", max_length=20, blank=True)
-    far_reference = models.CharField("FAR 52.204-21", max_length=40, blank=True)
+    far_reference = models.CharField("FAR 52.204-21", max_length=100, blank=True)
     requirement_type = models.CharField(max_length=7, choices=RequirementType)
     text = models.TextField()
     # Points subtracted from 110 when NOT MET; None only for 3.12.4, which is not scored.

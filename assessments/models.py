@@ -1,0 +1,284 @@
+import hashlib
+import secrets
+import uuid
+from datetime import date
+
+from django.db import IntegrityError, models, transaction
+from simple_history.models import HistoricalRecords
+
+from controls.models import Objective, Requirement
+
+from . import scoring
+
+
+def new_public_id() -> str:
+    # 128 random bits. It only names the assessment in URLs and grants nothing by itself.
+    return secrets.token_urlsafe(16)
+
+
+def hash_key(key: str) -> str:
+    # Recovery keys carry 160 random bits, so a fast hash is enough (nothing to brute-force).
+    normalised = "".join(ch for ch in key.upper() if ch.isalnum())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read back
+
+
+def new_recovery_key() -> str:
+    # 32 symbols from 30 = 157 bits, shown as 8 groups of 4.
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(32))
+    return "-".join(raw[i : i + 4] for i in range(0, 32, 4))
+
+
+class TargetLevel(models.TextChoices):
+    L2 = "l2", "CMMC Level 2 (all 110 requirements)"
+    L1 = "l1", "CMMC Level 1 (the 17 practices)"
+
+
+class Scope(models.TextChoices):
+    ENTERPRISE = "enterprise", "Enterprise (the whole company)"
+    ENCLAVE = "enclave", "Enclave (one business unit or environment)"
+    CONTRACT = "contract", "Contract (only the part working on a given contract)"
+
+
+class SspState(models.TextChoices):
+    YES = "yes", "Yes, we have a System Security Plan"
+    NO = "no", "No, not yet"
+
+
+class Assessment(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    # The bearer secret: kept only in server-side sessions, never rendered, never in a URL.
+    access_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recovery_key_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    recovery_key_created_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    organization_name = models.CharField("organisation name", max_length=200)
+    target_level = models.CharField(max_length=2, choices=TargetLevel, default=TargetLevel.L2)
+    scope = models.CharField("assessment scope", max_length=10, choices=Scope, default=Scope.ENTERPRISE)
+    cage_codes = models.CharField("CAGE code(s)", max_length=300, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    objective_mode = models.BooleanField(
+        default=False, help_text="Answer each SP 800-171A objective; requirement answers are derived."
+    )
+    # SPRS worksheet fields.
+    assessment_date = models.DateField(null=True, blank=True)
+    affirming_official = models.CharField(max_length=200, blank=True)
+    ssp_name = models.CharField("SSP name", max_length=200, blank=True)
+    ssp_version = models.CharField("SSP version", max_length=50, blank=True)
+    ssp_date = models.DateField("SSP date", null=True, blank=True)
+    conditional_status_date = models.DateField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["access_id", "recovery_key_hash"])
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.organization_name
+
+    @property
+    def level(self) -> scoring.Level:
+        return scoring.Level(self.target_level)
+
+    def cage_code_list(self) -> list[str]:
+        return [c for c in self.cage_codes.replace(",", " ").split() if c]
+
+    def set_recovery_key(self) -> str:
+        """Issue a new recovery key (the old one stops working) and return it; only its hash is stored."""
+        from django.utils import timezone
+
+        key = new_recovery_key()
+        self.recovery_key_hash = hash_key(key)
+        self.recovery_key_created_at = timezone.now()
+        self.save(update_fields=["recovery_key_hash", "recovery_key_created_at", "updated_at"])
+        return key
+
+
+class AnswerStatus(models.TextChoices):
+    MET = scoring.Status.MET, "Met"
+    NOT_MET = scoring.Status.NOT_MET, "Not met"
+    PARTIAL = scoring.Status.PARTIAL, "Partially met"
+    NA = scoring.Status.NA, "Not applicable"
+
+
+class ObjectiveAnswerStatus(models.TextChoices):
+    MET = scoring.ObjectiveStatus.MET, "Met"
+    NOT_MET = scoring.ObjectiveStatus.NOT_MET, "Not met"
+    NA = scoring.ObjectiveStatus.NA, "Not applicable"
+
+
+class Answer(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=AnswerStatus, blank=True)
+    justification = models.TextField("N/A justification", blank=True, max_length=5000)
+    note = models.TextField(blank=True, max_length=5000)
+    evidence = models.CharField("evidence reference", max_length=500, blank=True)
+    responsible = models.CharField("responsible person", max_length=200, blank=True)
+    planned_date = models.DateField("planned completion date", null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "requirement"], name="one_answer_per_requirement"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["", "met", "not_met", "partial", "na"]), name="answer_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id}: {self.status or 'unanswered'}"
+
+
+class ObjectiveAnswer(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="objective_answers")
+    objective = models.ForeignKey(Objective, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=ObjectiveAnswerStatus, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "objective"], name="one_answer_per_objective"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["", "met", "not_met", "na"]), name="objective_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective_id}: {self.status or 'unanswered'}"
+
+
+ANSWER_FIELDS = ("status", "justification", "note", "evidence", "responsible", "planned_date")
+
+
+class StaleWrite(Exception):
+    """The row changed since the client read it; ``current`` is what is stored now (None if nothing is)."""
+
+    def __init__(self, current: models.Model | None):
+        super().__init__("stale write")
+        self.current = current
+
+
+@transaction.atomic
+def save_answer(*, assessment: Assessment, requirement: Requirement, values: dict, expected_version: int) -> Answer:
+    """Write one answer if it is still at ``expected_version`` (0: not answered yet); else raise StaleWrite."""
+    fields = {k: values[k] for k in ANSWER_FIELDS if k in values}
+    if expected_version == 0:
+        try:
+            with transaction.atomic():
+                answer = Answer.objects.create(assessment=assessment, requirement=requirement, version=1, **fields)
+        except IntegrityError:
+            raise StaleWrite(Answer.objects.filter(assessment=assessment, requirement=requirement).first()) from None
+    else:
+        answer = (
+            Answer.objects.select_for_update()
+            .filter(assessment=assessment, requirement=requirement, version=expected_version)
+            .first()
+        )
+        if answer is None:
+            raise StaleWrite(Answer.objects.filter(assessment=assessment, requirement=requirement).first())
+        for name, value in fields.items():
+            setattr(answer, name, value)
+        answer.version = expected_version + 1
+        answer.save()
+    Assessment.objects.filter(pk=assessment.pk).update(updated_at=answer.updated_at)
+    return answer
+
+
+@transaction.atomic
+def save_objective_answer(
+    *, assessment: Assessment, objective: Objective, status: str, expected_version: int
+) -> ObjectiveAnswer:
+    if expected_version == 0:
+        try:
+            with transaction.atomic():
+                row = ObjectiveAnswer.objects.create(
+                    assessment=assessment, objective=objective, status=status, version=1
+                )
+        except IntegrityError:
+            raise StaleWrite(
+                ObjectiveAnswer.objects.filter(assessment=assessment, objective=objective).first()
+            ) from None
+    else:
+        row = (
+            ObjectiveAnswer.objects.select_for_update()
+            .filter(assessment=assessment, objective=objective, version=expected_version)
+            .first()
+        )
+        if row is None:
+            raise StaleWrite(ObjectiveAnswer.objects.filter(assessment=assessment, objective=objective).first())
+        row.status = status
+        row.version = expected_version + 1
+        row.save()
+    Assessment.objects.filter(pk=assessment.pk).update(updated_at=row.updated_at)
+    return row
+
+
+def catalog_rules() -> list[scoring.Rule]:
+    """The catalog as scoring rules (2 queries)."""
+    objectives: dict[int, list[str]] = {}
+    for req_id, objective_id in Objective.objects.order_by("requirement__position", "position").values_list(
+        "requirement_id", "objective_id"
+    ):
+        objectives.setdefault(req_id, []).append(objective_id)
+    return [
+        scoring.Rule(
+            nist_id=r.nist_id,
+            family=r.family.code,
+            position=r.position,
+            points=r.points,
+            partial_points=r.partial_points,
+            poam=r.poam_eligibility,
+            level1=bool(r.level1_id),
+            objectives=tuple(objectives.get(r.pk, ())),
+        )
+        for r in Requirement.objects.select_related("family").order_by("position")
+    ]
+
+
+def assessment_answers(assessment: Assessment) -> dict[str, scoring.Answer]:
+    """The assessment's answers in scoring form (1 query, 2 in objective mode).
+
+    In objective mode a requirement's status is derived from its objectives; the requirement-level choice
+    only counts when it is the partial state of 3.5.3 or 3.13.11.
+    """
+    answers: dict[str, scoring.Answer] = {}
+    for nist_id, status in Answer.objects.filter(assessment=assessment).values_list(
+        "requirement__nist_id", "status"
+    ):
+        answers[nist_id] = scoring.Answer(status=scoring.Status(status) if status else None)
+    if not assessment.objective_mode:
+        return answers
+    by_req: dict[str, dict[str, scoring.ObjectiveStatus]] = {}
+    for nist_id, objective_id, status in (
+        ObjectiveAnswer.objects.filter(assessment=assessment)
+        .exclude(status="")
+        .values_list("objective__requirement__nist_id", "objective__objective_id", "status")
+    ):
+        by_req.setdefault(nist_id, {})[objective_id] = scoring.ObjectiveStatus(status)
+    derived: dict[str, scoring.Answer] = {}
+    for nist_id in set(answers) | set(by_req):
+        chosen = answers.get(nist_id, scoring.Answer()).status
+        partial = scoring.Status.PARTIAL if chosen is scoring.Status.PARTIAL else None
+        if nist_id in by_req or partial:
+            derived[nist_id] = scoring.Answer(status=partial, objectives=by_req.get(nist_id, {}))
+    return derived
+
+
+def score_assessment(assessment: Assessment, rules: list[scoring.Rule] | None = None) -> scoring.Result:
+    return scoring.score(rules if rules is not None else catalog_rules(), assessment_answers(assessment),
+                         assessment.level)
+
+
+def today() -> date:
+    from django.utils import timezone
+
+    return timezone.localdate()
