@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTHON ?= $(shell for p in "$$(pyenv which python 2>/dev/null)" "$$HOME/.pyenv/versions/$$(cat .python-version 2>/dev/null)/bin/python" python3.13 python3.12 python3; do \
 	[ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: run test lint bench setup setup-test db clean
+.PHONY: run test lint bench setup setup-test setup-prod db prepare serve clean audit
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 is required (Django 6.1). Install it or set PYTHON=/path/to/python3.12+" >&2; exit 1; fi
@@ -22,7 +22,11 @@ $(VENV)/.runtime: $(BIN)/python pyproject.toml
 	@touch $@
 
 $(VENV)/.test: $(VENV)/.runtime
-	$(BIN)/pip install --quiet --group test --group dev
+	$(BIN)/pip install --quiet --group test --group dev --group prod
+	@touch $@
+
+$(VENV)/.prod: $(VENV)/.runtime
+	$(BIN)/pip install --quiet --group prod
 	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -33,22 +37,49 @@ setup: $(VENV)/.runtime node_modules/.package-lock.json
 
 setup-test: $(VENV)/.test node_modules/.package-lock.json
 
+setup-prod: $(VENV)/.prod node_modules/.package-lock.json
+
 db: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_catalog
+	$(BIN)/python manage.py load_iso_mapping
 
 run: db
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production (README, Deploying): settings come from the environment (SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, ...).
+# `prepare` is the once-per-release step (deploy/prepare.sh + collectstatic); with several app servers run it once,
+# then `serve` on each.
+prepare: export STATICFILES_BACKEND ?= whitenoise.storage.CompressedManifestStaticFilesStorage
+prepare: setup-prod
+	PYTHON=$(BIN)/python deploy/prepare.sh
+	$(BIN)/python manage.py collectstatic --noinput
+
+serve: export STATICFILES_BACKEND ?= whitenoise.storage.CompressedManifestStaticFilesStorage
+serve: prepare
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c cmmc_site/gunicorn.conf.py cmmc_site.wsgi
 
 test: setup-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r accounts orgs assessments cmmc_site controls ssp iso27001 guidance -x '*/migrations/*,tests,.venv'
 
 bench: setup-test
 	$(BIN)/python bench/run.py
+
+# Smoke DAST (wapiti, loopback only) and the SBOM (cyclonedx); the tools live in their own virtualenv so their
+# dependencies never touch the app's (pyproject.toml, dependency group "audit").
+.venv-audit/.audit: pyproject.toml
+	$(PYTHON) -m venv .venv-audit
+	.venv-audit/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+	.venv-audit/bin/pip install --quiet --group audit
+	@touch $@
+
+audit: setup-test .venv-audit/.audit
+	$(BIN)/python audit/run.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles

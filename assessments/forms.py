@@ -1,10 +1,15 @@
 import re
+from datetime import date, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils import timezone
 
 from controls.models import Requirement
 
+from . import scoring
+from .exports import MAX_FILE_BYTES, AssessmentFileError, parse_document, read_document
 from .models import Answer, AnswerStatus, Assessment, ObjectiveAnswerStatus, SspState, today
 
 CAGE_RE = re.compile(r"^[A-Z0-9]{5}$")
@@ -28,6 +33,9 @@ class IntakeForm(forms.ModelForm):
         }
         help_texts = {
             "cage_codes": "Five characters each, separated by spaces or commas. Optional now; needed for SPRS.",
+        }
+        error_messages = {
+            "organization_name": {"required": "Enter your organisation's name."},
         }
 
     field_order = ["organization_name", "target_level", "has_ssp", "scope", "cage_codes", "employee_count",
@@ -57,6 +65,21 @@ class IntakeForm(forms.ModelForm):
         return count
 
 
+class PlainDateField(forms.DateField):
+    """A date field that names NUL bytes as such (DateField would only say "Enter a valid date")."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(ProhibitNullCharactersValidator.message, code="null_characters_not_allowed")
+        return super().to_python(value)
+
+
+def earliest_today() -> date:
+    """Today's date where it is earliest on Earth (UTC-12): a plan for "today" is never refused as past, even
+    in the evening in the US while the server's (UTC) date has already moved on."""
+    return (timezone.now() - timedelta(hours=12)).date()
+
+
 class AnswerForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Not answered")] + AnswerStatus.choices, required=False,
                                widget=forms.RadioSelect)
@@ -65,8 +88,8 @@ class AnswerForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
     evidence = forms.CharField(required=False, max_length=500, label="Evidence reference")
     responsible = forms.CharField(required=False, max_length=200, label="Responsible person")
-    planned_date = forms.DateField(required=False, label="Planned completion date",
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+    planned_date = PlainDateField(required=False, label="Planned completion date",
+                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, requirement: Requirement, stored: Answer | None = None, objective_mode: bool = False,
@@ -77,12 +100,17 @@ class AnswerForm(forms.Form):
         super().__init__(*args, prefix=prefix, **kwargs)
         choices = [("", "Not answered")] + [
             (value, label) for value, label in AnswerStatus.choices
-            if value != AnswerStatus.PARTIAL or requirement.partial_points is not None
+            if (value != AnswerStatus.PARTIAL or requirement.partial_points is not None)
+            and not (value == AnswerStatus.NA and requirement.nist_id == scoring.SSP_REQUIREMENT)
         ]
-        if objective_mode:
+        if objective_mode and requirement.nist_id != scoring.SSP_REQUIREMENT:
             # The status comes from the objectives; only the partial state can be chosen on top of them.
+            # (3.12.4 is answered as a whole in either mode: the SSP exists or it does not.)
             choices = [c for c in choices if c[0] in ("", AnswerStatus.PARTIAL)]
-        self.fields["status"].choices = choices
+        # Only the options that make sense are shown; the field still knows every status, so a refused one
+        # (partial elsewhere than 3.5.3 / 3.13.11) gets clean()'s plain message rather than "not a valid choice".
+        self.fields["status"].widget.choices = choices
+        self.offers_status = len(choices) > 1
         for name, field in self.fields.items():
             if name not in ("status", "version"):
                 field.widget.attrs.setdefault("class", "form-control form-control-sm")
@@ -99,7 +127,7 @@ class AnswerForm(forms.Form):
     def clean_planned_date(self):
         planned = self.cleaned_data.get("planned_date")
         unchanged = self.stored is not None and self.stored.planned_date == planned
-        if planned and planned < today() and not unchanged:
+        if planned and planned < earliest_today() and not unchanged:
             raise ValidationError("The planned completion date cannot be in the past.", code="date_in_past")
         return planned
 
@@ -115,6 +143,10 @@ class AnswerForm(forms.Form):
         if status == AnswerStatus.PARTIAL and self.requirement.partial_points is None:
             self.add_error("status", ValidationError("Partially met exists only for 3.5.3 and 3.13.11.",
                                                      code="partial_not_allowed"))
+        if status == AnswerStatus.NA and self.requirement.nist_id == scoring.SSP_REQUIREMENT:
+            self.add_error("status", ValidationError(
+                "A System Security Plan is never not applicable: every assessment needs one, and no SPRS score "
+                "exists without it.", code="na_not_allowed"))
         return data
 
 
@@ -140,3 +172,92 @@ class ResumeForm(forms.Form):
         if len(key) != 32:
             raise ValidationError("A recovery key has 32 letters and digits (8 groups of 4).", code="invalid_length")
         return key
+
+
+EARLIEST_DATE = date(2000, 1, 1)  # anything older is a typo, not an SPRS assessment
+
+
+class SprsDetailsForm(forms.ModelForm):
+    """The SPRS worksheet's own fields, edited on the worksheet page (the intake form does not carry them)."""
+
+    LEVEL2_ONLY = ("ssp_name", "ssp_version", "ssp_date", "conditional_status_date")
+
+    class Meta:
+        model = Assessment
+        fields = ["assessment_date", "affirming_official", "ssp_name", "ssp_version", "ssp_date",
+                  "conditional_status_date"]
+        labels = {
+            "assessment_date": "Date of the assessment",
+            "ssp_date": "SSP date (revision date)",
+            "conditional_status_date": "Conditional status date",
+        }
+        help_texts = {
+            "assessment_date": "The day this self-assessment was completed.",
+            "affirming_official": "The senior official who affirms the results in SPRS (name and title).",
+            "ssp_name": "The System Security Plan this assessment covers, as named in SPRS.",
+            "conditional_status_date": "The CMMC status date SPRS shows for Conditional status; the 180-day "
+            "POA&M deadline counts from it. Leave empty until SPRS shows it.",
+        }
+        widgets = {
+            name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            for name in ("assessment_date", "ssp_date", "conditional_status_date")
+        }
+
+    def __init__(self, *args, level: str = "l2", **kwargs):
+        super().__init__(*args, **kwargs)
+        if level == "l1":
+            # Level 1 submits no score, no SSP details and allows no POA&M (32 CFR 170.15).
+            for name in self.LEVEL2_ONLY:
+                del self.fields[name]
+
+    def _past_date(self, name: str, what: str) -> date | None:
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return None
+        if value > today():
+            raise ValidationError("The %(what)s cannot be in the future.", code="date_in_future",
+                                  params={"what": what})
+        if value < EARLIEST_DATE:
+            raise ValidationError("Enter a date after %(earliest)s.", code="date_too_early",
+                                  params={"earliest": EARLIEST_DATE.isoformat()})
+        return value
+
+    def clean_assessment_date(self) -> date | None:
+        return self._past_date("assessment_date", "assessment date")
+
+    def clean_ssp_date(self) -> date | None:
+        return self._past_date("ssp_date", "SSP date")
+
+    def clean_conditional_status_date(self) -> date | None:
+        return self._past_date("conditional_status_date", "Conditional status date")
+
+    def clean(self):
+        data = super().clean()
+        assessed, status_date = data.get("assessment_date"), data.get("conditional_status_date")
+        if assessed and status_date and status_date < assessed:
+            self.add_error("conditional_status_date", ValidationError(
+                "Conditional status is granted after the assessment: this date cannot be before the assessment "
+                "date (%(assessed)s).", code="status_before_assessment", params={"assessed": assessed.isoformat()}))
+        return data
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Assessment file (.json)",
+        help_text=f"A file downloaded with \"Whole assessment (JSON)\", at most {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+
+    def clean_file(self) -> object:
+        """The file's JSON data, checked in full (the import itself checks it again before writing)."""
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise ValidationError("The file is too large (at most %(mb)s MB).", code="file_too_large",
+                                  params={"mb": MAX_FILE_BYTES // (1024 * 1024)})
+        try:
+            data = read_document(upload.read())
+            parse_document(data)
+        except AssessmentFileError as exc:
+            raise ValidationError("This file cannot be imported: %(problem)s.", code="invalid_assessment_file",
+                                  params={"problem": str(exc)}) from None
+        return data

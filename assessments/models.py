@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db import IntegrityError, models, transaction
 from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
 from controls.models import Objective, Requirement
 
@@ -53,6 +54,9 @@ class Assessment(models.Model):
     access_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recovery_key_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     recovery_key_created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when claimed by (or created in) an organisation; then only its members can open it (access.py).
+    organization = models.ForeignKey("orgs.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="assessments", editable=False)
 
     organization_name = models.CharField("organisation name", max_length=200)
     target_level = models.CharField(max_length=2, choices=TargetLevel, default=TargetLevel.L2)
@@ -91,6 +95,9 @@ class Assessment(models.Model):
         """Issue a new recovery key (the old one stops working) and return it; only its hash is stored."""
         from django.utils import timezone
 
+        if self.organization_id is not None:
+            # An organisation's assessment is reachable by its members only, never by a bearer key.
+            raise ValueError("an organisation's assessment has no recovery key")
         key = new_recovery_key()
         self.recovery_key_hash = hash_key(key)
         self.recovery_key_created_at = timezone.now()
@@ -245,28 +252,43 @@ def catalog_rules() -> list[scoring.Rule]:
 
 
 def assessment_answers(assessment: Assessment) -> dict[str, scoring.Answer]:
-    """The assessment's answers in scoring form (1 query, 2 in objective mode).
+    """The assessment's answers in scoring form (1 query, 2 in objective mode)."""
+    statuses = dict(Answer.objects.filter(assessment=assessment).values_list("requirement__nist_id", "status"))
+    objectives: dict[str, dict[str, str]] = {}
+    if assessment.objective_mode:
+        for nist_id, objective_id, status in ObjectiveAnswer.objects.filter(assessment=assessment).values_list(
+            "objective__requirement__nist_id", "objective__objective_id", "status"
+        ):
+            objectives.setdefault(nist_id, {})[objective_id] = status
+    return scoring_answers(statuses, objectives, objective_mode=assessment.objective_mode)
 
-    In objective mode a requirement's status is derived from its objectives; the requirement-level choice
-    only counts when it is the partial state of 3.5.3 or 3.13.11.
+
+def scoring_answers(
+    statuses: dict[str, str], objectives: dict[str, dict[str, str]], *, objective_mode: bool
+) -> dict[str, scoring.Answer]:
+    """Stored answers in scoring form; shared by the pages and the JSON import/CLI (exports.py).
+
+    ``statuses`` maps a NIST id to its requirement-level status, ``objectives`` a NIST id to {objective id: status};
+    "" means blank. In objective mode a requirement's status is derived from its objectives; the requirement-level
+    choice only counts when it is the partial state of 3.5.3 or 3.13.11. Outside objective mode objective answers
+    are ignored.
     """
-    answers: dict[str, scoring.Answer] = {}
-    for nist_id, status in Answer.objects.filter(assessment=assessment).values_list(
-        "requirement__nist_id", "status"
-    ):
-        answers[nist_id] = scoring.Answer(status=scoring.Status(status) if status else None)
-    if not assessment.objective_mode:
+    answers = {nist_id: scoring.Answer(status=scoring.Status(s) if s else None) for nist_id, s in statuses.items()}
+    if not objective_mode:
         return answers
     by_req: dict[str, dict[str, scoring.ObjectiveStatus]] = {}
-    for nist_id, objective_id, status in (
-        ObjectiveAnswer.objects.filter(assessment=assessment)
-        .exclude(status="")
-        .values_list("objective__requirement__nist_id", "objective__objective_id", "status")
-    ):
-        by_req.setdefault(nist_id, {})[objective_id] = scoring.ObjectiveStatus(status)
+    for nist_id, values in objectives.items():
+        if nist_id == scoring.SSP_REQUIREMENT:
+            continue  # the SSP is answered as a whole, by the intake question, in either mode
+        answered = {o: scoring.ObjectiveStatus(s) for o, s in values.items() if s}
+        if answered:
+            by_req[nist_id] = answered
     derived: dict[str, scoring.Answer] = {}
     for nist_id in set(answers) | set(by_req):
         chosen = answers.get(nist_id, scoring.Answer()).status
+        if nist_id == scoring.SSP_REQUIREMENT:
+            derived[nist_id] = scoring.Answer(status=chosen)
+            continue
         partial = scoring.Status.PARTIAL if chosen is scoring.Status.PARTIAL else None
         if nist_id in by_req or partial:
             derived[nist_id] = scoring.Answer(status=partial, objectives=by_req.get(nist_id, {}))
@@ -282,3 +304,84 @@ def today() -> date:
     from django.utils import timezone
 
     return timezone.localdate()
+
+
+def score_assessments(assessments: list[Assessment], rules: list[scoring.Rule] | None = None
+                      ) -> dict[int, scoring.Result]:
+    """Score many assessments in a constant number of queries (2 for the catalog if not given, 1 for all their
+    answers, 1 for all their objective answers when any is in objective mode), keyed by assessment pk."""
+    rules = rules if rules is not None else catalog_rules()
+    ids = [a.pk for a in assessments]
+    statuses: dict[int, dict[str, str]] = {pk: {} for pk in ids}
+    for pk, nist_id, status in Answer.objects.filter(assessment_id__in=ids).values_list(
+        "assessment_id", "requirement__nist_id", "status"
+    ):
+        statuses[pk][nist_id] = status
+    objectives: dict[int, dict[str, dict[str, str]]] = {pk: {} for pk in ids}
+    objective_ids = [a.pk for a in assessments if a.objective_mode]
+    if objective_ids:
+        for pk, nist_id, objective_id, status in ObjectiveAnswer.objects.filter(
+            assessment_id__in=objective_ids
+        ).values_list("assessment_id", "objective__requirement__nist_id", "objective__objective_id", "status"):
+            objectives[pk].setdefault(nist_id, {})[objective_id] = status
+    return {
+        a.pk: scoring.score(
+            rules, scoring_answers(statuses[a.pk], objectives[a.pk], objective_mode=a.objective_mode), a.level
+        )
+        for a in assessments
+    }
+
+
+# Intake and SPRS fields a duplicate carries over; ids, secrets, the organisation and timestamps are new.
+DUPLICATED_FIELDS = (
+    "organization_name", "target_level", "scope", "cage_codes", "employee_count", "objective_mode",
+    "assessment_date", "affirming_official", "ssp_name", "ssp_version", "ssp_date", "conditional_status_date",
+)
+
+
+@transaction.atomic
+def duplicate_assessment(*, source: Assessment, organization_name: str | None = None, by=None) -> Assessment:
+    """A new assessment in the same organisation with a copy of every answer and objective answer (e.g. for next
+    year's re-assessment). Versions restart at 1; the source is not changed."""
+    copy = Assessment(organization=source.organization, **{f: getattr(source, f) for f in DUPLICATED_FIELDS})
+    if organization_name:
+        copy.organization_name = organization_name
+    copy.save()
+    # With history rows, so the copy's activity log starts with where its answers came from.
+    reason = f"copied from {source.public_id}"
+    bulk_create_with_history([
+        Answer(assessment=copy, requirement_id=a.requirement_id, version=1, **{f: getattr(a, f) for f in ANSWER_FIELDS})
+        for a in Answer.objects.filter(assessment=source).order_by("pk")
+    ], Answer, default_user=by, default_change_reason=reason)
+    bulk_create_with_history([
+        ObjectiveAnswer(assessment=copy, objective_id=o.objective_id, status=o.status, version=1)
+        for o in ObjectiveAnswer.objects.filter(assessment=source).order_by("pk")
+    ], ObjectiveAnswer, default_user=by, default_change_reason=reason)
+    return copy
+
+
+@transaction.atomic
+def claim_assessments(*, assessment_ids: list[int], organization) -> int:
+    """Move anonymous assessments into an organisation. Their bearer secrets are rotated and their recovery keys
+    cleared, so no session grant or key reaches them any more; every answer stays. Returns how many moved."""
+    moved = 0
+    for assessment in Assessment.objects.select_for_update().filter(pk__in=assessment_ids, organization=None):
+        assessment.organization = organization
+        assessment.access_id = uuid.uuid4()
+        assessment.recovery_key_hash = ""
+        assessment.recovery_key_created_at = None
+        assessment.save(update_fields=["organization", "access_id", "recovery_key_hash", "recovery_key_created_at",
+                                       "updated_at"])
+        moved += 1
+    return moved
+
+
+@transaction.atomic
+def delete_assessment(*, assessment: Assessment) -> None:
+    """Delete for good: the assessment, its answers and objective answers, and their history rows (which would
+    otherwise keep every note ever written)."""
+    pk = assessment.pk
+    assessment.delete()  # answers cascade; simple_history writes "deleted" rows, removed with the rest below
+    Answer.history.filter(assessment_id=pk).delete()
+    ObjectiveAnswer.history.filter(assessment_id=pk).delete()
+    Assessment.history.filter(id=pk).delete()

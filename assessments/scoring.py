@@ -206,30 +206,50 @@ def _path_to(result: Result, target: int) -> list[Item]:
     return chosen
 
 
+def _coerce(kind: type[Status] | type[ObjectiveStatus], value: object, where: str) -> Status | ObjectiveStatus | None:
+    # Callers may hand over stored strings ("met"); anything else ("", "maybe") must not count as an answer.
+    if value is None or isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidAnswer(f"{where}: {value!r} is not a valid answer") from None
+
+
 def requirement_status(rule: Rule, answer: Answer | None) -> Status | None:
-    """The requirement's effective status, with objectives rolled up when they were answered."""
+    """The requirement's effective status, with objectives rolled up when they were answered.
+
+    In objective mode the requirement-level status only counts as the partial state of 3.5.3/3.13.11: it turns a
+    NOT MET objective into the 3-point state, and it stands as the answer while no objective contradicts it (a
+    partial choice is an answer, so answering some objectives MET never turns it back into "unanswered").
+    """
     if answer is None:
         return None
-    if answer.status is Status.PARTIAL and rule.partial_points is None:
+    status = _coerce(Status, answer.status, rule.nist_id)
+    if status is Status.PARTIAL and rule.partial_points is None:
         raise InvalidAnswer(f"{rule.nist_id} has no partial credit; partially implemented is NOT MET")
+    if rule.nist_id == SSP_REQUIREMENT and status is Status.NA:
+        # N/A would make a score exist without a plan: every assessment needs an SSP.
+        raise InvalidAnswer(f"{SSP_REQUIREMENT} cannot be not applicable: no score exists without an SSP")
     if not answer.objectives:
-        return answer.status
+        return status
     unknown = set(answer.objectives) - set(rule.objectives)
     if unknown:
         raise InvalidAnswer(f"{rule.nist_id}: unknown objective {sorted(unknown)[0]}")
-    values = [answer.objectives.get(o) for o in rule.objectives]
+    values = [_coerce(ObjectiveStatus, answer.objectives.get(o), o) for o in rule.objectives]
     if ObjectiveStatus.NOT_MET in values:
         # One NOT MET objective makes the requirement NOT MET (deducted once), unless the user chose the
         # requirement's partial state, which is what a failed objective of 3.5.3 or 3.13.11 may mean.
-        return Status.PARTIAL if answer.status is Status.PARTIAL else Status.NOT_MET
+        return Status.PARTIAL if status is Status.PARTIAL else Status.NOT_MET
     if None in values:
-        return None
+        return Status.PARTIAL if status is Status.PARTIAL else None
     if all(v is ObjectiveStatus.NA for v in values):
         return Status.NA
     return Status.MET
 
 
 def score(rules: Iterable[Rule], answers: Mapping[str, Answer], level: Level = Level.L2) -> Result:
+    level = Level(level)  # a stored "l1" must not silently score as Level 2 (the checks below use identity)
     rules = sorted(rules, key=lambda r: r.position)
     unknown = set(answers) - {r.nist_id for r in rules}
     if unknown:

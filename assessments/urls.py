@@ -1,15 +1,20 @@
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 app_name = "assessments"
 urlpatterns = [
     path("start/", views.start, name="start"),
     path("resume/", views.resume, name="resume"),
+    path("import/", export_views.import_assessment, name="import"),
     path("<public_id:public_id>/", views.overview, name="overview"),
     path("<public_id:public_id>/key/", views.recovery_key, name="recovery_key"),
     path("<public_id:public_id>/results/", views.results, name="results"),
+    path("<public_id:public_id>/sprs/", views.sprs_worksheet, name="sprs"),
     path("<public_id:public_id>/settings/", views.edit_intake, name="edit"),
+    path("<public_id:public_id>/export/poam.csv", export_views.export_poam_csv, name="export_csv"),
+    path("<public_id:public_id>/export/poam.xlsx", export_views.export_poam_xlsx, name="export_xlsx"),
+    path("<public_id:public_id>/export/assessment.json", export_views.export_json, name="export_json"),
     path("<public_id:public_id>/family/<family:code>/", views.family, name="family"),
     path("<public_id:public_id>/answer/<nist:nist_id>/", views.save_answer_view, name="answer"),
     path("<public_id:public_id>/answer/<nist:nist_id>/history/", views.answer_history, name="answer_history"),

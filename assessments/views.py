@@ -1,41 +1,54 @@
+import copy
+from datetime import date
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import F, Prefetch, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from accounts import security
 from cmmc_site import ratelimit
 from controls.models import Family, Objective, Requirement
+from iso27001.hints import hints_for
 
-from . import scoring
+from . import charts, report, scoring
 from .access import get_assessment_for_user, grant, granted_ids
-from .forms import AnswerForm, IntakeForm, ObjectiveAnswerForm, ResumeForm
+from .forms import AnswerForm, IntakeForm, ObjectiveAnswerForm, ResumeForm, SprsDetailsForm
 from .models import (
+    ANSWER_FIELDS,
     Answer,
     AnswerStatus,
     Assessment,
     ObjectiveAnswer,
+    Scope,
     SspState,
     StaleWrite,
+    TargetLevel,
     catalog_rules,
     hash_key,
     save_answer,
     save_objective_answer,
     score_assessment,
+    scoring_answers,
+    today,
 )
 
 RESUME_LIMIT = (10, 60)  # attempts per minute per client
 CREATE_LIMIT = (20, 3600)  # new assessments per hour per client
-SHOW_KEY_SESSION = "show_recovery_key"
+# Assessments whose new recovery key this session is due to see (the key itself is never stored; see recovery_key).
+PENDING_KEY_SESSION = "recovery_key_pending"
+# Form errors none of our pages can cause: a tampered or broken request gets 400, a rule broken by an answer 422.
+MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_not_allowed"})
 
 
 def private(view):
-    """Assessment pages: never cached, never indexed, never referred."""
+    """Assessment pages: never cached, never indexed, never referred to another site."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -43,14 +56,37 @@ def private(view):
         add_never_cache_headers(response)
         patch_cache_control(response, no_store=True, private=True)
         response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Referrer-Policy"] = "no-referrer"
+        # Never sent to another site; "no-referrer" would break every plain form (see SECURE_REFERRER_POLICY).
+        response["Referrer-Policy"] = "same-origin"
         return response
 
     return wrapper
 
 
-def _get_assessment_for_user(request: HttpRequest, public_id: str) -> Assessment:
-    return get_assessment_for_user(request, public_id)
+def _methods(*methods: str):
+    """Like require_http_methods, but a stranger gets the access check's 404 whatever the method, so a 405 never
+    tells them that the assessment exists."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, public_id: str, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                _get_assessment_for_user(request, public_id)
+                return HttpResponseNotAllowed(methods)
+            return view(request, public_id, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+READ = ("GET", "HEAD")
+WRITE = ("POST",)
+
+
+def _get_assessment_for_user(request: HttpRequest, public_id: str, *, role: str | None = None) -> Assessment:
+    # role: None = by HTTP method (reading needs viewer, writing editor); "owner"/"editor" for stricter views.
+    return get_assessment_for_user(request, public_id, role=role)
 
 
 def _too_many(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -63,81 +99,115 @@ def home(request: HttpRequest) -> HttpResponse:
         mine = list(Assessment.objects.filter(access_id__in=grants).order_by("-updated_at")[:20])
     response = render(request, "home.html", {"mine": mine, "nav": "assess"})
     if mine:
+        # The page names this browser's assessments: keep it out of every cache.
         add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True, private=True)
     return response
 
 
 @private
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
-    form = IntakeForm(request.POST or None, initial={"target_level": "l2", "scope": "enterprise"})
-    if request.method == "POST" and form.is_valid():
+    level = request.GET.get("target_level")  # the guides link here with ?target_level=l1|l2
+    form = IntakeForm(request.POST if request.method == "POST" else None,
+                      initial={"target_level": level if level in TargetLevel.values else TargetLevel.L2,
+                               "scope": Scope.ENTERPRISE})
+    if form.is_bound and form.is_valid():
         if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
-            return _too_many(request, "assessments/start.html", {"form": form})
-        assessment, key = create_assessment(form=form)
+            return _too_many(request, "assessments/start.html", {"form": form, "nav": "assess"})
+        assessment = create_assessment(form=form)
+        # A new grant is a privilege change: a session id planted beforehand must not carry it.
+        request.session.cycle_key()
         grant(request, assessment)
-        request.session[SHOW_KEY_SESSION] = {assessment.public_id: key}
+        _set_key_pending(request, assessment.public_id, pending=True)
         return redirect("assessments:recovery_key", public_id=assessment.public_id)
     return render(request, "assessments/start.html", {"form": form, "nav": "assess"},
                   status=400 if form.is_bound else 200)
 
 
 @transaction.atomic
-def create_assessment(*, form: IntakeForm) -> tuple[Assessment, str]:
+def create_assessment(*, form: IntakeForm) -> Assessment:
+    """The assessment and its 3.12.4 answer. Its recovery key is made when the key page shows it."""
     assessment = form.save()
     ssp = Requirement.objects.get(nist_id=scoring.SSP_REQUIREMENT)
     has_ssp = form.cleaned_data["has_ssp"] == SspState.YES
     save_answer(assessment=assessment, requirement=ssp,
                 values={"status": AnswerStatus.MET if has_ssp else AnswerStatus.NOT_MET}, expected_version=0)
-    key = assessment.set_recovery_key()
-    return assessment, key
+    return assessment
+
+
+def revoke_recovery_key(*, assessment: Assessment) -> None:
+    """The current key stops working at once; a new one is made when the key page shows it."""
+    Assessment.objects.filter(pk=assessment.pk).update(recovery_key_hash="", recovery_key_created_at=None)
+
+
+def _set_key_pending(request: HttpRequest, public_id: str, *, pending: bool) -> None:
+    # Only the fact that a key is due is kept in the session, never the key: the key page makes it and shows
+    # it in its response, so the plain key is stored nowhere (not even in the session table).
+    due = [p for p in request.session.get(PENDING_KEY_SESSION, []) if p != public_id]
+    if pending:
+        due.append(public_id)
+    request.session[PENDING_KEY_SESSION] = due[-20:]
 
 
 @private
-@require_http_methods(["GET", "POST"])
+@_methods(*READ, *WRITE)
 def recovery_key(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = _get_assessment_for_user(request, public_id)
+    if assessment.organization_id is not None:
+        raise Http404("An organisation's assessment has no recovery key")  # members sign in instead
     if request.method == "POST":
+        revoke_recovery_key(assessment=assessment)
+        _set_key_pending(request, public_id, pending=True)
+        messages.info(request, "The old recovery key no longer works. Here is the new one.")
+        # Post/redirect/get: reloading the page must not silently make yet another key.
+        return redirect("assessments:recovery_key", public_id=public_id)
+    key = None
+    if public_id in request.session.get(PENDING_KEY_SESSION, []):
+        _set_key_pending(request, public_id, pending=False)
         key = assessment.set_recovery_key()
-        messages.info(request, "A new recovery key was made. The old one no longer works.")
-    else:
-        pending = request.session.get(SHOW_KEY_SESSION, {})
-        key = pending.pop(public_id, None)
-        request.session[SHOW_KEY_SESSION] = pending
     return render(request, "assessments/recovery_key.html", {"assessment": assessment, "key": key})
 
 
 @private
 @require_http_methods(["GET", "POST"])
 def resume(request: HttpRequest) -> HttpResponse:
-    form = ResumeForm(request.POST or None)
-    if request.method == "POST":
-        if not ratelimit.hit("resume", ratelimit.client_ip(request), limit=RESUME_LIMIT[0], window=RESUME_LIMIT[1]):
-            return _too_many(request, "assessments/resume.html", {"form": ResumeForm()})
-        if form.is_valid():
-            assessment = Assessment.objects.filter(
-                recovery_key_hash=hash_key(form.cleaned_data["recovery_key"])
-            ).first()
-            if assessment is not None:
-                request.session.cycle_key()
-                grant(request, assessment)
-                return redirect("assessments:overview", public_id=assessment.public_id)
-            form.add_error("recovery_key", "No assessment has this key. Check it and try again.")
-    return render(request, "assessments/resume.html", {"form": form}, status=400 if form.errors else 200)
+    if request.method != "POST":
+        return render(request, "assessments/resume.html", {"form": ResumeForm()})
+    if not ratelimit.hit("resume", ratelimit.client_ip(request), limit=RESUME_LIMIT[0], window=RESUME_LIMIT[1]):
+        security.event(request, "recovery_key", "rate_limited")
+        # The typed key is not echoed back: it may be a valid one.
+        return _too_many(request, "assessments/resume.html", {"form": ResumeForm()})
+    form = ResumeForm(request.POST)
+    if form.is_valid():
+        assessment = Assessment.objects.filter(recovery_key_hash=hash_key(form.cleaned_data["recovery_key"])).first()
+        if assessment is not None:
+            request.session.cycle_key()
+            grant(request, assessment)
+            security.event(request, "recovery_key", "success")
+            return redirect("assessments:overview", public_id=assessment.public_id)
+        security.event(request, "recovery_key", "failure")  # never the typed key
+        form.add_error("recovery_key", ValidationError(
+            "No assessment has this key. Check it and try again (a key that was replaced by a new one no longer "
+            "works).", code="unknown_key"))
+    return render(request, "assessments/resume.html", {"form": form}, status=400)
 
 
 @private
+@_methods(*READ)
 def overview(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = _get_assessment_for_user(request, public_id)
-    rules = catalog_rules()
-    result = score_assessment(assessment, rules)
+    result = _score(assessment, catalog_rules(), *_load_answers(assessment))
     return render(request, "assessments/overview.html", {
-        "assessment": assessment, "result": result, "families": _family_progress(result),
+        "assessment": assessment, "result": result, "families": _family_progress(result, _family_names()),
     })
 
 
-def _family_progress(result: scoring.Result) -> list[dict]:
-    names = dict(Family.objects.values_list("code", "name"))
+def _family_names() -> dict[str, str]:
+    return dict(Family.objects.values_list("code", "name"))
+
+
+def _family_progress(result: scoring.Result, names: dict[str, str]) -> list[dict]:
     progress: dict[str, dict] = {}
     for item in result.items:
         fam = progress.setdefault(item.rule.family, {"code": item.rule.family, "name": names.get(item.rule.family),
@@ -150,15 +220,43 @@ def _family_progress(result: scoring.Result) -> list[dict]:
     return list(progress.values())
 
 
+def _load_answers(assessment: Assessment) -> tuple[dict[int, Answer], dict[int, ObjectiveAnswer]]:
+    """Every answer of the assessment by requirement pk, and its objective answers by objective pk.
+
+    One query (two in objective mode) whatever the number of answers. Rows carry ``nist_id`` (and objective
+    answers ``oid``, the objective id) for ``_score``.
+    """
+    answers = {a.requirement_id: a for a in Answer.objects.filter(assessment=assessment)
+               .annotate(nist_id=F("requirement__nist_id"))}
+    objective_answers: dict[int, ObjectiveAnswer] = {}
+    if assessment.objective_mode:
+        objective_answers = {o.objective_id: o for o in ObjectiveAnswer.objects.filter(assessment=assessment)
+                             .annotate(nist_id=F("objective__requirement__nist_id"), oid=F("objective__objective_id"))}
+    return answers, objective_answers
+
+
+def _score(assessment: Assessment, rules: list[scoring.Rule], answers: dict[int, Answer],
+           objective_answers: dict[int, ObjectiveAnswer]) -> scoring.Result:
+    """The score of answers loaded by ``_load_answers`` (no query): the same rules as ``score_assessment``."""
+    statuses = {a.nist_id: a.status for a in answers.values()}
+    by_req: dict[str, dict[str, str]] = {}
+    for o in objective_answers.values():
+        by_req.setdefault(o.nist_id, {})[o.oid] = o.status
+    return scoring.score(rules, scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode),
+                         assessment.level)
+
+
 @private
-@require_http_methods(["GET", "POST"])
+@_methods(*READ, *WRITE)
 def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = _get_assessment_for_user(request, public_id)
     ssp_answer = Answer.objects.filter(assessment=assessment, requirement__nist_id=scoring.SSP_REQUIREMENT).first()
     has_ssp = SspState.YES if ssp_answer and ssp_answer.status in (AnswerStatus.MET, AnswerStatus.NA) else SspState.NO
-    form = IntakeForm(request.POST or None, instance=assessment, initial={"has_ssp": has_ssp})
-    if request.method == "POST" and form.is_valid():
-        update_intake(form=form, ssp_answer=ssp_answer)
+    # The form works on a copy: a rejected POST must not change what the page shows as saved.
+    form = IntakeForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
+                      initial={"has_ssp": has_ssp})
+    if form.is_bound and form.is_valid():
+        update_intake(form=form)
         messages.success(request, "Saved.")
         return redirect("assessments:overview", public_id=assessment.public_id)
     return render(request, "assessments/start.html", {"form": form, "assessment": assessment},
@@ -166,48 +264,61 @@ def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @transaction.atomic
-def update_intake(*, form: IntakeForm, ssp_answer: Answer | None) -> None:
+def update_intake(*, form: IntakeForm) -> Assessment:
+    """Save the intake; change 3.12.4 only when the SSP answer disagrees with it (N/A counts as having one)."""
     assessment = form.save()
-    wanted = AnswerStatus.MET if form.cleaned_data["has_ssp"] == SspState.YES else AnswerStatus.NOT_MET
-    if ssp_answer is None or ssp_answer.status != wanted:
-        save_answer(
-            assessment=assessment,
-            requirement=Requirement.objects.get(nist_id=scoring.SSP_REQUIREMENT),
-            values={"status": wanted},
-            expected_version=ssp_answer.version if ssp_answer else 0,
-        )
+    ssp = Requirement.objects.get(nist_id=scoring.SSP_REQUIREMENT)
+    # Read under a lock inside this transaction, so a save from another tab cannot make this one stale.
+    current = Answer.objects.select_for_update().filter(assessment=assessment, requirement=ssp).first()
+    wants_ssp = form.cleaned_data["has_ssp"] == SspState.YES
+    has_ssp = current is not None and current.status in (AnswerStatus.MET, AnswerStatus.NA)
+    if current is None or not current.status or has_ssp != wants_ssp:
+        save_answer(assessment=assessment, requirement=ssp,
+                    values={"status": AnswerStatus.MET if wants_ssp else AnswerStatus.NOT_MET},
+                    expected_version=current.version if current else 0)
+    return assessment
 
 
-def _family_context(request: HttpRequest, assessment: Assessment, family: Family,
-                    bound: dict | None = None) -> dict:
-    """Everything the family page shows. ``bound`` maps a NIST id to a bound form to show instead."""
+def _family_context(request: HttpRequest, assessment: Assessment, code: str,
+                    bound: dict[str, dict] | None = None) -> dict:
+    """Everything the family page shows; 404 for a family with nothing in this assessment's scope.
+
+    ``bound`` maps a NIST id to row overrides (a bound form and a conflict) to show instead of the stored answer.
+    Queries, whatever the number of answers: families, the family's requirements, their objectives, the answers
+    (+ objective answers in objective mode), catalog_rules' two, and the ISO head start hints.
+    """
     bound = bound or {}
+    families = {f.code: f for f in Family.objects.all()}
+    fam = families.get(code)
+    if fam is None:
+        raise Http404("No such family")
     requirements = list(
-        Requirement.objects.filter(family=family)
+        Requirement.objects.filter(family=fam)
         .order_by("position")
         .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position")))
     )
-    if assessment.target_level == "l1":
+    if assessment.target_level == TargetLevel.L1:
         requirements = [r for r in requirements if r.level1_id]
-    answers = {a.requirement_id: a for a in Answer.objects.filter(assessment=assessment, requirement__family=family)}
-    objective_answers = {}
-    if assessment.objective_mode:
-        objective_answers = {
-            o.objective_id: o
-            for o in ObjectiveAnswer.objects.filter(assessment=assessment, objective__requirement__family=family)
-        }
-    rules = catalog_rules()
-    result = score_assessment(assessment, rules)
+    if not requirements:
+        raise Http404("No requirement of this family is in a Level 1 assessment")
+    for req in requirements:
+        req.family = fam  # the rows link back to the family: no query per row
+    answers, objective_answers = _load_answers(assessment)
+    result = _score(assessment, catalog_rules(), answers, objective_answers)
     statuses = {i.rule.nist_id: i for i in result.items}
     rows = [
-        _row(assessment, req, answers.get(req.pk), objective_answers, statuses.get(req.nist_id), bound.get(req.nist_id))
+        _row(assessment, req, answers.get(req.pk), objective_answers, statuses.get(req.nist_id),
+             **bound.get(req.nist_id, {}))
         for req in requirements
     ]
-    families = _family_progress(result)
-    codes = [f["code"] for f in families]
-    index = codes.index(family.code) if family.code in codes else 0
+    iso_hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: ISO head start hints
+    for row in rows:
+        row["iso_hints"] = iso_hints.get(row["requirement"].nist_id, [])
+    progress = _family_progress(result, {c: f.name for c, f in families.items()})
+    codes = [f["code"] for f in progress]
+    index = codes.index(fam.code)
     return {
-        "assessment": assessment, "family": family, "rows": rows, "result": result, "families": families,
+        "assessment": assessment, "family": fam, "rows": rows, "result": result, "families": progress,
         "previous_family": codes[index - 1] if index > 0 else None,
         "next_family": codes[index + 1] if index + 1 < len(codes) else None,
     }
@@ -215,129 +326,299 @@ def _family_context(request: HttpRequest, assessment: Assessment, family: Family
 
 def _row(assessment: Assessment, req: Requirement, answer: Answer | None, objective_answers: dict,
          item: scoring.Item | None, form: AnswerForm | None = None, conflict: Answer | None = None,
-         saved: bool = False) -> dict:
+         saved: bool = False, objective_errors: dict[int, str] | None = None) -> dict:
+    """One requirement block. ``req`` must have its objectives prefetched."""
     if form is None:
         initial = {"version": answer.version if answer else 0}
         if answer:
-            initial |= {f: getattr(answer, f) for f in ("status", "justification", "note", "evidence", "responsible",
-                                                        "planned_date")}
+            initial |= {f: getattr(answer, f) for f in ANSWER_FIELDS}
         form = AnswerForm(initial=initial, requirement=req, stored=answer, objective_mode=assessment.objective_mode)
+    objective_errors = objective_errors or {}
     objectives = []
-    if assessment.objective_mode:
+    answered_objectives = False
+    if assessment.objective_mode and req.nist_id != scoring.SSP_REQUIREMENT:
         for obj in req.objectives.all():
             stored = objective_answers.get(obj.pk)
+            answered_objectives = answered_objectives or stored is not None
             objectives.append({
                 "objective": obj,
                 "form": ObjectiveAnswerForm(
                     initial={"status": stored.status if stored else "", "version": stored.version if stored else 0},
                     objective_id=obj.objective_id,
                 ),
+                "error": objective_errors.get(obj.pk, ""),
             })
     return {"requirement": req, "answer": answer, "form": form, "item": item, "objectives": objectives,
-            "conflict": conflict, "saved": saved}
+            "conflict": conflict, "saved": saved, "has_history": answer is not None or answered_objectives}
 
 
 @private
+@_methods(*READ)
 def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     assessment = _get_assessment_for_user(request, public_id)
-    fam = get_object_or_404(Family, code=code)
-    return render(request, "assessments/family.html", _family_context(request, assessment, fam))
+    return render(request, "assessments/family.html", _family_context(request, assessment, code))
 
 
-def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requirement, *, form: AnswerForm | None,
-                       conflict: Answer | None, status: int, saved: bool) -> HttpResponse:
-    """Answer to an htmx save: the requirement's block, plus the score box out of band."""
-    answer = Answer.objects.filter(assessment=assessment, requirement=req).first()
-    objective_answers = {}
-    if assessment.objective_mode:
-        objective_answers = {o.objective_id: o for o in ObjectiveAnswer.objects.filter(
-            assessment=assessment, objective__requirement=req)}
-    result = score_assessment(assessment)
+def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requirement, *, answers: dict,
+                       objective_answers: dict, status: int, **row) -> HttpResponse:
+    """Answer to an htmx save: the requirement's block, plus the score box and progress out of band.
+
+    ``req`` comes with its family and prefetched objectives, ``answers`` and ``objective_answers`` as stored after
+    the save: the block costs catalog_rules' two queries, the family names and the ISO head start hints.
+    """
+    result = _score(assessment, catalog_rules(), answers, objective_answers)
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
-    row = _row(assessment, req, answer, objective_answers, item, form=form, conflict=conflict, saved=saved)
-    return render(request, "assessments/family.html#answer_response",
-                  {"assessment": assessment, "row": row, "result": result, "families": _family_progress(result)},
-                  status=status)
+    block = _row(assessment, req, answers.get(req.pk), objective_answers, item, **row)
+    block["iso_hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
+    return render(request, "assessments/family.html#answer_response", {
+        "assessment": assessment, "row": block, "result": result, "family": req.family,
+        "families": _family_progress(result, _family_names()),
+    }, status=status)
+
+
+def _error_status(form: AnswerForm | ObjectiveAnswerForm) -> int:
+    """400 for a request none of our pages can send (tampered, truncated, NUL bytes, over a length limit);
+    422 for an answer that breaks a rule (N/A without a justification, a past date)."""
+    if "version" in form.errors:
+        return 400
+    for errors in form.errors.as_data().values():
+        if any(error.code in MALFORMED_CODES for error in errors):
+            return 400
+    return 422
+
+
+def _requirement_in_scope(assessment: Assessment, req: Requirement) -> None:
+    if assessment.target_level == TargetLevel.L1 and not req.level1_id:
+        raise Http404("Not in this assessment's scope")
+
+
+def _requirement_for_save(assessment: Assessment, nist_id: str) -> Requirement:
+    req = get_object_or_404(
+        Requirement.objects.select_related("family")
+        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position"))),
+        nist_id=nist_id,
+    )
+    _requirement_in_scope(assessment, req)
+    return req
 
 
 @private
-@require_POST
+@_methods(*WRITE)
 def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
+    """Save one requirement's answer (htmx: reply with its block; plain form: redirect back to it).
+
+    Queries, whatever the number of answers: the requirement with its family, its objectives, the answers
+    (+ objective answers in objective mode), the write (see save_answer), then for htmx the block's (see
+    _requirement_block). The answers are read once, before the write, and the saved row replaces its old self.
+    """
     assessment = _get_assessment_for_user(request, public_id)
-    req = get_object_or_404(Requirement.objects.select_related("family"), nist_id=nist_id)
-    if assessment.target_level == "l1" and not req.level1_id:
-        raise Http404("Not in this assessment's scope")
-    stored = Answer.objects.filter(assessment=assessment, requirement=req).first()
+    req = _requirement_for_save(assessment, nist_id)
+    answers, objective_answers = _load_answers(assessment)
+    stored = answers.get(req.pk)
     form = AnswerForm(request.POST, requirement=req, stored=stored, objective_mode=assessment.objective_mode)
     conflict = None
     if form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        if assessment.objective_mode and values.get("status") not in ("", AnswerStatus.PARTIAL):
+        if assessment.objective_mode and req.partial_points is None and req.nist_id != scoring.SSP_REQUIREMENT:
+            # The objectives give the status; only 3.5.3 and 3.13.11 may add their partial state on top.
             values.pop("status")
         try:
-            save_answer(assessment=assessment, requirement=req, values=values,
-                        expected_version=form.cleaned_data["version"])
+            saved = save_answer(assessment=assessment, requirement=req, values=values,
+                                expected_version=form.cleaned_data["version"])
         except StaleWrite as stale:
-            conflict = stale.current
-            # Keep what the user typed; saving again now deliberately replaces the other version.
+            # Nothing was written. Show what is stored now next to what the user typed; the form now carries
+            # the stored version, so saving again deliberately replaces the other one.
+            conflict = stale.current or Answer(assessment=assessment, requirement=req, version=0)
+            _keep(answers, req, stale.current)
             data = request.POST.copy()
-            data[form.add_prefix("version")] = str(conflict.version if conflict else 0)
-            form = AnswerForm(data, requirement=req, stored=conflict, objective_mode=assessment.objective_mode)
+            data[form.add_prefix("version")] = str(conflict.version)
+            form = AnswerForm(data, requirement=req, stored=stale.current, objective_mode=assessment.objective_mode)
             form.is_valid()
         else:
             if not request.htmx:
                 messages.success(request, f"Saved {req.nist_id}.")
                 return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
-            return _requirement_block(request, assessment, req, form=None, conflict=None, status=200, saved=True)
-    status = 409 if conflict is not None else 422
+            _keep(answers, req, saved)
+            return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
+                                      status=200, saved=True)
+    status = 409 if conflict is not None else _error_status(form)
     if request.htmx:
-        return _requirement_block(request, assessment, req, form=form, conflict=conflict, status=status, saved=False)
-    ctx = _family_context(request, assessment, req.family, bound={})
-    for row in ctx["rows"]:
-        if row["requirement"].pk == req.pk:
-            row["form"], row["conflict"] = form, conflict
+        return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
+                                  status=status, form=form, conflict=conflict)
+    ctx = _family_context(request, assessment, req.family.code,
+                          bound={req.nist_id: {"form": form, "conflict": conflict}})
     return render(request, "assessments/family.html", ctx, status=status)
 
 
+def _keep(answers: dict[int, Answer], req: Requirement, row: Answer | None) -> None:
+    """Put the row now stored for ``req`` (None: nothing is) into answers loaded by ``_load_answers``."""
+    if row is None:
+        answers.pop(req.pk, None)
+    else:
+        row.nist_id = req.nist_id
+        answers[req.pk] = row
+
+
 @private
-@require_POST
+@_methods(*WRITE)
 def save_objective_view(request: HttpRequest, public_id: str, objective_id: str) -> HttpResponse:
+    """Save one objective's answer; the same queries as save_answer_view, plus the objective."""
     assessment = _get_assessment_for_user(request, public_id)
+    if not assessment.objective_mode:
+        raise Http404("Objective answers are not enabled for this assessment")
     objective = get_object_or_404(Objective.objects.select_related("requirement__family"), objective_id=objective_id)
     req = objective.requirement
-    if not assessment.objective_mode or (assessment.target_level == "l1" and not req.level1_id):
-        raise Http404("Objective answers are not enabled for this assessment")
+    if req.nist_id == scoring.SSP_REQUIREMENT:
+        raise Http404("3.12.4 is answered as a whole")
+    _requirement_in_scope(assessment, req)
+    prefetch_related_objects([req], Prefetch("objectives", queryset=Objective.objects.order_by("position")))
+    answers, objective_answers = _load_answers(assessment)
     form = ObjectiveAnswerForm(request.POST, objective_id=objective_id)
-    conflict = False
+    error, status = "", 200
     if form.is_valid():
         try:
-            save_objective_answer(assessment=assessment, objective=objective, status=form.cleaned_data["status"],
-                                  expected_version=form.cleaned_data["version"])
-        except StaleWrite:
-            conflict = True
+            row = save_objective_answer(assessment=assessment, objective=objective,
+                                        status=form.cleaned_data["status"],
+                                        expected_version=form.cleaned_data["version"])
+        except StaleWrite as stale:
+            error = (f"Not saved: {objective_id} was changed in another window or by someone else. The saved answer "
+                     "is shown; choose again to replace it.")
+            status, row = 409, stale.current
+        if row is None:
+            objective_answers.pop(objective.pk, None)
+        else:
+            row.nist_id, row.oid = req.nist_id, objective.objective_id
+            objective_answers[objective.pk] = row
+    else:
+        error = f"Not saved: {objective_id} needs one of Met, Not met or Not applicable."
+        status = _error_status(form)
     if not request.htmx:
-        if conflict:
-            messages.error(request, f"{objective_id} was changed in another window; showing the saved answer.")
-        elif form.errors:
-            messages.error(request, f"{objective_id}: choose Met, Not met or Not applicable.")
+        if error:
+            messages.error(request, error)
         return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{req.nist_id}")
-    response = _requirement_block(request, assessment, req, form=None, conflict=None,
-                                  status=409 if conflict else (422 if form.errors else 200), saved=not conflict)
-    return response
+    return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
+                              status=status, saved=not error, objective_errors={objective.pk: error} if error else None)
 
 
 @private
+@_methods(*READ)
 def answer_history(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
-    req = get_object_or_404(Requirement, nist_id=nist_id)
-    answer = Answer.objects.filter(assessment=assessment, requirement=req).first()
-    history = list(answer.history.all()[:100]) if answer else []
-    return render(request, "assessments/answer_history.html",
-                  {"assessment": assessment, "requirement": req, "history": history})
+    """Every version of the answer and, in objective mode, of its objectives' answers; newest first."""
+    assessment = _get_assessment_for_user(request, public_id, role="editor")  # history: owners and editors
+    req = get_object_or_404(Requirement.objects.select_related("family"), nist_id=nist_id)
+    _requirement_in_scope(assessment, req)
+    history = list(Answer.history.filter(assessment_id=assessment.pk, requirement_id=req.pk)
+                   .order_by("-history_date", "-history_id")[:200])
+    objective_history = list(
+        ObjectiveAnswer.history.filter(assessment_id=assessment.pk, objective__requirement=req)
+        .annotate(oid=F("objective__objective_id"))
+        .order_by("-history_date", "-history_id")[:500]
+    )
+    return render(request, "assessments/answer_history.html", {
+        "assessment": assessment, "requirement": req, "history": history, "objective_history": objective_history,
+    })
+
+
+def _gap_row(item: scoring.Item, title: str, url: str, answer: tuple[str, date | None] | None) -> dict:
+    responsible, planned = answer or ("", None)
+    return {"item": item, "nist_id": item.rule.nist_id, "title": title, "url": url, "responsible": responsible,
+            "planned_date": planned}
 
 
 @private
 def results(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = _get_assessment_for_user(request, public_id)
-    result = score_assessment(assessment)
-    return render(request, "assessments/results.html", {"assessment": assessment, "result": result})
+    # catalog_rules: objectives, then requirements with their family; score: the answers (+ objective answers in
+    # objective mode).
+    result = score_assessment(assessment, catalog_rules())
+    # Titles and family names for the gap list and the chart, in one query.
+    titles: dict[str, str] = {}
+    family_names: dict[str, str] = {}
+    for nist_id, title, code, name in Requirement.objects.values_list(
+        "nist_id", "cmmc_title", "family__code", "family__name"
+    ):
+        titles[nist_id] = title
+        family_names[code] = name
+    # Who does what by when, for every answer of the page, in one query.
+    details = {
+        nist_id: (responsible, planned)
+        for nist_id, responsible, planned in Answer.objects.filter(assessment=assessment).values_list(
+            "requirement__nist_id", "responsible", "planned_date"
+        )
+    }
+    family_urls: dict[str, str] = {}
+    rows: dict[str, dict] = {}
+    for item in result.gap_list:
+        code = item.rule.family
+        if code not in family_urls:
+            family_urls[code] = reverse("assessments:family", args=[assessment.public_id, code])
+        nist_id = item.rule.nist_id
+        rows[nist_id] = _gap_row(item, titles.get(nist_id, ""), f"{family_urls[code]}#req-{nist_id}",
+                                 details.get(nist_id))
+    # Level 1 has no points and no POA&M: its open practices are listed in catalog order.
+    gap = list(rows.values()) if result.level is scoring.Level.L2 else [rows[nist_id] for nist_id in result.open]
+    context = {
+        "assessment": assessment,
+        "result": result,
+        "gap_blockers": [r for r in gap if not r["item"].poam_eligible],
+        "gap_poam": [r for r in gap if r["item"].poam_eligible],
+        "gap": gap,
+        "unanswered_count": len(result.unanswered),
+    }
+    if result.level is scoring.Level.L2:
+        blockers = [rows[i.rule.nist_id] for i in result.blockers]
+        planned_dates = {nist_id: when for nist_id, (_, when) in details.items()}
+        context |= {
+            "blockers_answered": [r for r in blockers if r["item"].answered],
+            "blockers_unanswered": [r for r in blockers if not r["item"].answered],
+            "points_short": report.points_short_of_conditional(result),
+            "path_88": [rows[i.rule.nist_id] for i in result.path_to_88],
+            "path_conditional": [rows[i.rule.nist_id] for i in result.path_to_conditional],
+            "path_110": [rows[i.rule.nist_id] for i in result.path_to_110],
+            "points_88": sum(i.deduction for i in result.path_to_88),
+            "points_110": sum(i.deduction for i in result.path_to_110),
+            "poam": report.poam_completion(result, planned_dates),
+            "gauge_svg": charts.score_gauge(result.score, organization=assessment.organization_name),
+            "family_svg": charts.family_bars(report.family_losses(result, family_names),
+                                             organization=assessment.organization_name),
+        }
+        if result.outcome is scoring.Outcome.CONDITIONAL:
+            context["deadline"] = report.conditional_deadline(
+                conditional_status_date=assessment.conditional_status_date,
+                assessment_date=assessment.assessment_date, today=today())
+    return render(request, "assessments/results.html", context)
+
+
+@private
+@require_http_methods(["GET", "POST"])
+def sprs_worksheet(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = _get_assessment_for_user(request, public_id)
+    # The form works on a copy: a rejected POST must not make the worksheet show values that were not saved.
+    form = SprsDetailsForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
+                           level=assessment.target_level)
+    if request.method == "POST" and form.is_valid():
+        update_sprs_details(form=form)
+        messages.success(request, "Saved the SPRS details.")
+        return redirect("assessments:sprs", public_id=assessment.public_id)
+    # catalog_rules: objectives, then requirements with their family; score: the answers (+ objective answers).
+    result = score_assessment(assessment, catalog_rules())
+    # Planned completion dates of every answer, in one query.
+    planned = dict(Answer.objects.filter(assessment=assessment, planned_date__isnull=False).values_list(
+        "requirement__nist_id", "planned_date"))
+    context = {"assessment": assessment, "result": result, "form": form,
+               "unanswered_count": len(result.unanswered)}
+    if result.level is scoring.Level.L2:
+        context["poam"] = report.poam_completion(result, planned)
+        if result.outcome is scoring.Outcome.CONDITIONAL:
+            context["deadline"] = report.conditional_deadline(
+                conditional_status_date=assessment.conditional_status_date,
+                assessment_date=assessment.assessment_date, today=today())
+    return render(request, "assessments/sprs.html", context, status=400 if form.errors else 200)
+
+
+@transaction.atomic
+def update_sprs_details(*, form: SprsDetailsForm) -> Assessment:
+    """Save only the worksheet's fields, so a settings change made meanwhile elsewhere is not overwritten."""
+    assessment = form.save(commit=False)
+    assessment.save(update_fields=[*form.fields, "updated_at"])
+    return assessment

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,31 +37,46 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "cmmc_site.apps.SiteStaticFilesConfig",  # django.contrib.staticfiles, without unused Bootstrap builds
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
     "simple_history",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "controls",
     "assessments",
+    "accounts",
+    "orgs",
     "ssp",
+    "iso27001",
+    "guidance",
 ]
 
 MIDDLEWARE = [
+    # First: every response gets an X-Request-ID and every log line of the request carries it.
+    "cmmc_site.request_logging.RequestIdMiddleware",
+    "cmmc_site.health.HealthCheckMiddleware",  # /healthz: before sessions, auth, HTTPS redirect and Host check
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session lifetimes, then MFA before anything else (see accounts/middleware.py).
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.RequireMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
-ROOT_URLCONF = "cmmc_site.urls"
+# Overridable only so `make bench` can add its bare baseline view (bench/urls.py) without a public URL.
+ROOT_URLCONF = os.environ.get("ROOT_URLCONF", "cmmc_site.urls")
 WSGI_APPLICATION = "cmmc_site.wsgi.application"
 
 TEMPLATES = [
@@ -83,6 +99,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # With persistent connections, check one before reusing it (a restarted PostgreSQL drops them all).
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -98,7 +116,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.CommonPasswordVariantValidator"},
+    # No composition rules (ASVS 6.2.5): NumericPasswordValidator is deliberately left out; any 12+ character
+    # passphrase that is not on the common list is accepted, unicode and emoji included, with no maximum below 128.
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -107,11 +127,13 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Bootstrap comes from npm (package-lock.json); nothing third-party is committed.
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    # The SSP PDF's font: DejaVu Sans from Debian's fonts-dejavu-core (installed by .ci/run), never committed.
+    ("vendor/dejavu", Path(os.environ.get("SSP_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -142,7 +164,10 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
-SECURE_REFERRER_POLICY = "no-referrer"
+# Never a referrer to another site. Not "no-referrer": with it Chromium sends `Origin: null` on every same-origin
+# form POST, which Django's CSRF check rightly refuses (403), so no plain form would work. "same-origin" leaks
+# nothing to anyone else and keeps the CSRF Origin/Referer checks intact.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -154,31 +179,110 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
-SESSION_COOKIE_NAME = os.environ.get("SESSION_COOKIE_NAME", "sessionid")
-CSRF_COOKIE_NAME = os.environ.get("CSRF_COOKIE_NAME", "csrftoken")
+# Over HTTPS the cookies take the __Host- prefix: the browser then insists on Secure, Path=/ and no Domain, so no
+# sibling subdomain can plant or overwrite them.
+SESSION_COOKIE_NAME = os.environ.get("SESSION_COOKIE_NAME",
+                                     "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid")
+CSRF_COOKIE_NAME = os.environ.get("CSRF_COOKIE_NAME", "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Anonymous assessments live in the session: a long-ish absolute lifetime, renewed on use.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = False
+# Signed-in sessions (accounts/middleware.py): signed out after this long without a request, and this long in all.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 3600)))
 
 # Answer pages post one answer per request, but an objective-mode family page can still be big.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# One JSON line per event on stdout, with the request id; never secrets or note text (cmmc_site/request_logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"request_id": {"()": "cmmc_site.request_logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "cmmc_site.request_logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "cmmc_site.request_logging.StdoutHandler", "formatter": "json", "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own loggers go through the JSON handler too (not its plain-text console or mail_admins).
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # WeasyPrint logs every layout step at INFO; only its warnings (e.g. a refused URL) are worth a line.
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # Email (password resets and invitations): console by default.
 MAILERS = {
     "default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")},
 }
+if os.environ.get("EMAIL_HOST"):
+    # Production: SMTP with TLS (password resets, verification and invitations), e.g. EMAIL_HOST=smtp.example.com.
+    MAILERS["default"] = {
+        "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": os.environ["EMAIL_HOST"],
+            "port": int(os.environ.get("EMAIL_PORT", "587")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", True),
+            "timeout": 10,
+        },
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cmmc-ready@localhost")
+
+# --- Accounts: django-allauth, email + password, verified email, TOTP required (accounts/middleware.py). ---
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "orgs:after_login"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"  # logs a security event, then Django's own 403 page
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CMMC Ready] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("SESSION_COOKIE_SECURE", False) else "http"
+# Counted in the shared database cache, so every app server sees the same counts (see README, Security).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "10/m/ip",
+    "reset_password": "10/m/ip,3/m/key",  # nosec B105: a rate limit, not a password
+    "reset_password_from_key": "20/m/ip",  # nosec B105: a rate limit, not a password
+    "change_password": "5/m/user",  # nosec B105: a rate limit, not a password
+    "reauthenticate": "10/m/user",
+}
+# The client IP is REMOTE_ADDR unless a proxy count is configured; X-Forwarded-For is ignored by default.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "CMMC Ready"
+MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift; a used code is refused for the whole window
+MFA_FORMS = {"activate_totp": "accounts.forms.ActivateTOTPForm"}
 
 # Serve static files through WhiteNoise from the finders too, so `make run` needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# collectstatic makes gzip and brotli copies; not of source maps (developer tools only) nor of the PDF fonts (read
+# from disk by WeasyPrint): compressing those megabytes took minutes.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map", "ttf"]
+
+# --- Production: app servers, document renders, request ids (see README, Deploying). ---
+# Set to the header a trusted proxy fills with its request id (e.g. X-Request-ID); empty: always make our own.
+REQUEST_ID_HEADER = os.environ.get("REQUEST_ID_HEADER", "")
+RENDER_CONCURRENCY = int(os.environ.get("RENDER_CONCURRENCY", "2"))  # concurrent DOCX/PDF renders per process
+RENDER_TIMEOUT = int(os.environ.get("RENDER_TIMEOUT", "60"))  # seconds before a render process is killed
+RENDER_MEMORY_MB = int(os.environ.get("RENDER_MEMORY_MB", "1024"))  # address-space limit of a render process
+RENDER_RATE_LIMIT = (int(os.environ.get("RENDER_RATE_LIMIT", "20")), 60)  # renders per client per minute

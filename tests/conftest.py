@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from controls.catalog import load_catalog, read_catalog
+from iso27001.mapping import load_mapping, read_mapping
 
 
 @pytest.fixture(scope="session")
@@ -13,6 +14,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # The catalog is reference data: load it once for the whole session, as `make run` does.
     with django_db_blocker.unblock():
         load_catalog(catalog=read_catalog(settings.CATALOG_FIXTURE))
+        load_mapping(mapping=read_mapping())
         call_command("createcachetable", verbosity=0)
 
 
@@ -20,9 +22,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def catalog_db(transactional_db):
     """For live-server tests: a transactional test flushes the tables, so reload the catalog first."""
     from controls.models import Requirement
+    from iso27001.models import IsoMapping
 
     if not Requirement.objects.exists():
         load_catalog(catalog=read_catalog(settings.CATALOG_FIXTURE))
+    if not IsoMapping.objects.exists():
+        load_mapping(mapping=read_mapping())
     call_command("createcachetable", verbosity=0)
 
 
@@ -47,3 +52,82 @@ def browser() -> Iterator[object]:
     driver.implicitly_wait(0)
     yield driver
     driver.quit()
+
+
+# --- Personas for accounts, organisations and the security checks (tests/personas.py). ---
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The production hasher (PBKDF2, 1.5M rounds) costs ~0.3 s per user; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def org_people(db):
+    """Acme with an owner, an editor and a viewer; Globex with its own owner (the member of another org);
+    plus a signed-in user in no organisation. Each has their own MFA-verified client."""
+    from tests import personas
+
+    owner = personas.make_user("owner@acme.test")
+    editor = personas.make_user("editor@acme.test")
+    viewer = personas.make_user("viewer@acme.test")
+    other = personas.make_user("owner@globex.test")
+    loner = personas.make_user("bob@example.test")
+    acme = personas.make_org("Acme", owner=[owner], editor=[editor], viewer=[viewer])
+    globex = personas.make_org("Globex", owner=[other])
+    return {
+        "acme": acme, "globex": globex,
+        "owner": owner, "editor": editor, "viewer": viewer, "other_org": other, "loner": loner,
+        "clients": {name: personas.signed_in(user) for name, user in
+                    [("owner", owner), ("editor", editor), ("viewer", viewer), ("other_org", other),
+                     ("loner", loner)]},
+    }
+
+
+@pytest.fixture
+def world(org_people):
+    """For the URL-walker and the CSRF checks (tests/test_url_walker.py): Acme's assessment (objective mode,
+    answers, an SSP with one generated version), an open invitation, and an anonymous assessment held by another
+    browser session; plus every stranger."""
+    from datetime import date
+
+    from django.test import Client
+
+    from orgs.models import Membership, Role, create_invitation
+    from ssp.models import create_ssp, record_version
+    from tests.personas import make_assessment, start_anonymous
+
+    acme = org_people["acme"]
+    org_assessment = make_assessment(acme, "Acme", objective_mode=True)
+    ssp = create_ssp(assessment=org_assessment)
+    record_version(ssp=ssp, label="1.0", generated_on=date(2026, 1, 1), description="first", made_by="owner",
+                   catalog_revision="test", draft=True, docx=b"docx", pdf=b"%PDF")
+    invitation, _ = create_invitation(organization=acme, email="x@example.test", role=Role.VIEWER,
+                                      invited_by=org_people["owner"])
+    holder = Client()
+    anonymous = start_anonymous(holder, "Anonymous Co")
+    anonymous.objective_mode = True
+    anonymous.save(update_fields=["objective_mode"])
+    anon_ssp = create_ssp(assessment=anonymous)
+    record_version(ssp=anon_ssp, label="1.0", generated_on=date(2026, 1, 1), description="first", made_by="me",
+                   catalog_revision="test", draft=True, docx=b"docx", pdf=b"%PDF")
+    other_session = Client()
+    start_anonymous(other_session, "Someone else")
+    clients = org_people["clients"]
+    org_target = {
+        "public_id": org_assessment.public_id, "org_id": acme.public_id, "number": "1",
+        "membership_id": str(Membership.objects.get(user=org_people["viewer"]).pk),
+        "invitation_id": str(invitation.pk),
+    }
+    # The anonymous assessment stands in for every object kwarg it has no counterpart for with Acme's ids:
+    # Acme's organisation routes are then also walked with an anonymous session holding a real grant.
+    anon_target = org_target | {"public_id": anonymous.public_id}
+    strangers = {
+        "another user": clients["loner"],
+        "a fresh anonymous session": other_session,
+        "a member of another organisation": clients["other_org"],
+        "a logged-out client": Client(),
+    }
+    return {
+        "targets": {"org": (org_target, clients["owner"]), "anonymous": (anon_target, holder)},
+        "strangers": strangers, "viewer": clients["viewer"], "people": org_people,
+    }

@@ -1,8 +1,10 @@
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from controls.models import Requirement
+from tests.personas import make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -10,7 +12,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff(client):
     user = get_user_model().objects.create_superuser("editor", "editor@example.com", "a long staff passphrase")
-    client.force_login(user)
+    # Staff need MFA like everyone else (accounts/middleware.py): an enrolled TOTP and a session that passed it.
+    TOTP.activate(user, generate_totp_secret())
+    signed_in(user, client)
     return user
 
 
@@ -78,7 +82,6 @@ def test_admin_changelist_filters_and_search(client, staff):
 
 
 def test_non_staff_cannot_open_the_admin(client):
-    user = get_user_model().objects.create_user("visitor", password="a long visitor passphrase")
-    client.force_login(user)
+    signed_in(make_user("visitor@example.test"), client)  # a signed-in, MFA-verified, non-staff account
     response = client.get(reverse("admin:controls_requirement_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]

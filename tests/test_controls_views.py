@@ -67,5 +67,5 @@ def test_pages_carry_a_strict_csp_and_no_external_resources(client):
     assert "unsafe-inline" not in csp and "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
     body = response.content.decode()
     assert "http://" not in body.replace("http://www.w3.org", "") and "https://" not in body
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "not legal advice" in body

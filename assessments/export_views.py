@@ -1,0 +1,64 @@
+"""Downloads (POA&M as CSV/XLSX, the whole assessment as JSON) and the import of an assessment file."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_http_methods, require_safe
+
+from cmmc_site import ratelimit
+
+from . import exports
+from .access import grant
+from .forms import ImportForm
+from .views import CREATE_LIMIT, _get_assessment_for_user, _set_key_pending, _too_many, private
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    # The filename is ours (public ids are [A-Za-z0-9_-]); nothing the user typed goes into a header.
+    return HttpResponse(body, content_type=content_type,
+                        headers={"Content-Disposition": content_disposition_header(True, filename)})
+
+
+@private
+@require_safe
+def export_poam_csv(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = _get_assessment_for_user(request, public_id)
+    body = exports.to_csv(exports.poam_rows(assessment))
+    return _attachment(body, "text/csv; charset=utf-8", f"poam-{assessment.public_id}.csv")
+
+
+@private
+@require_safe
+def export_poam_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = _get_assessment_for_user(request, public_id)
+    body = exports.to_xlsx(exports.poam_rows(assessment))
+    return _attachment(body, XLSX_TYPE, f"poam-{assessment.public_id}.xlsx")
+
+
+@private
+@require_safe
+def export_json(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = _get_assessment_for_user(request, public_id)
+    body = exports.dumps(exports.export_json(assessment))
+    return _attachment(body, "application/json; charset=utf-8", f"assessment-{assessment.public_id}.json")
+
+
+@private
+@require_http_methods(["GET", "POST"])
+def import_assessment(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    if request.method == "POST" and form.is_valid():
+        # An import makes a new assessment: it counts against the same limit as starting one.
+        if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
+            return _too_many(request, "assessments/import.html", {"form": ImportForm()})
+        assessment = exports.import_json(data=form.cleaned_data["file"])
+        # As for a started assessment: a new grant is a privilege change (fresh session id), and the key page
+        # makes the new recovery key when it shows it.
+        request.session.cycle_key()
+        grant(request, assessment)
+        _set_key_pending(request, assessment.public_id, pending=True)
+        return redirect("assessments:recovery_key", public_id=assessment.public_id)
+    return render(request, "assessments/import.html", {"form": form, "nav": "assess"},
+                  status=400 if form.errors else 200)

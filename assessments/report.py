@@ -1,0 +1,82 @@
+"""What the results page and the SPRS worksheet derive from a scored assessment.
+
+Plain functions over ``scoring.Result``; the score and the status themselves come only from ``scoring``.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from . import scoring
+from .charts import FamilyLoss
+
+
+@dataclass(frozen=True)
+class PoamCompletion:
+    """The SPRS "Plan of Action completion date": when every open item is planned to be done (score 110)."""
+
+    date: date | None  # the latest planned date of the open items; None when none is dated or nothing is open
+    undated: tuple[str, ...]  # open items without a planned date: the date above cannot be trusted while any remain
+    open_count: int
+
+    @property
+    def needed(self) -> bool:
+        return self.open_count > 0
+
+    @property
+    def complete(self) -> bool:
+        return self.needed and not self.undated and self.date is not None
+
+
+def poam_completion(result: scoring.Result, planned: Mapping[str, date | None]) -> PoamCompletion:
+    """``planned`` maps a NIST id to its answer's planned completion date (missing: no answer row)."""
+    dates = [planned.get(nist_id) for nist_id in result.open]
+    undated = tuple(nist_id for nist_id, when in zip(result.open, dates, strict=True) if when is None)
+    known = [d for d in dates if d is not None]
+    return PoamCompletion(date=max(known) if known else None, undated=undated, open_count=len(result.open))
+
+
+class DeadlineBasis:
+    STATUS_DATE = "conditional_status_date"
+    ASSESSMENT_DATE = "assessment_date"
+    TODAY = "today"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    status_date: date
+    basis: str  # a DeadlineBasis value: which date the 180 days were counted from
+    deadline: date
+
+    @property
+    def estimated(self) -> bool:
+        return self.basis != DeadlineBasis.STATUS_DATE
+
+
+def conditional_deadline(*, conditional_status_date: date | None, assessment_date: date | None,
+                         today: date) -> Deadline:
+    """The POA&M closeout deadline, counted from the Conditional status date when known, else estimated."""
+    if conditional_status_date is not None:
+        start, basis = conditional_status_date, DeadlineBasis.STATUS_DATE
+    elif assessment_date is not None:
+        start, basis = assessment_date, DeadlineBasis.ASSESSMENT_DATE
+    else:
+        start, basis = today, DeadlineBasis.TODAY
+    return Deadline(status_date=start, basis=basis, deadline=scoring.poam_deadline(start))
+
+
+def points_short_of_conditional(result: scoring.Result) -> int | None:
+    """How many points the score lacks to reach 88; None when there is no score or it is already there."""
+    if result.score is None or result.score >= scoring.CONDITIONAL_THRESHOLD:
+        return None
+    return scoring.CONDITIONAL_THRESHOLD - result.score
+
+
+def family_losses(result: scoring.Result, names: Mapping[str, str]) -> list[FamilyLoss]:
+    """Points lost per family (catalog order), next to what the family is worth in total."""
+    possible: dict[str, int] = {}
+    for item in result.items:
+        possible[item.rule.family] = possible.get(item.rule.family, 0) + (item.rule.points or 0)
+    lost = result.lost_by_family
+    return [FamilyLoss(code=code, name=names.get(code, code), lost=lost.get(code, 0), possible=value)
+            for code, value in possible.items()]

@@ -1,0 +1,241 @@
+"""The SSP steps. Forms validate and normalise; the views apply (models' write functions).
+
+Text fields carry no HTML ``maxlength``: a browser would silently cut a long paste, while the server refuses it
+with a message next to the field and gives the text back untouched.
+"""
+
+import re
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import inlineformset_factory
+from django.forms.utils import ErrorDict
+
+from controls.models import Requirement
+
+from . import images
+from .document import CUI_CATEGORIES
+from .models import (
+    DESCRIPTION_MAX,
+    ROWS_MAX,
+    Contact,
+    HardwareItem,
+    ImplementationStatus,
+    Interconnection,
+    RequirementImplementation,
+    ServiceProvider,
+    SoftwareItem,
+    SystemSecurityPlan,
+    UserRole,
+    YesNo,
+)
+
+TOO_LONG = ("Keep this to %(limit_value)s characters or fewer (it has %(show_value)s). Put longer material in a "
+            "separate document and reference it here.")
+LABEL_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,19}$")
+
+
+def _tidy(form: forms.BaseForm) -> None:
+    """Our long-text message; no HTML maxlength (see the module docstring)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField):
+            field.error_messages["max_length"] = TOO_LONG
+            field.widget.attrs.pop("maxlength", None)
+
+
+class TidyMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _tidy(self)
+
+
+class IdentificationForm(TidyMixin, forms.ModelForm):
+    cui_categories = forms.MultipleChoiceField(
+        label="CUI categories handled", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(c, c) for c in CUI_CATEGORIES],
+        help_text="From the CUI Registry (archives.gov/cui/registry/category-list). Add others below.",
+    )
+
+    class Meta:
+        model = SystemSecurityPlan
+        fields = ["system_name", "system_identifier", "categorization", "org_name", "org_address", "org_phone",
+                  "purpose", "cui_categories", "cui_other"]
+        widgets = {"org_address": forms.Textarea(attrs={"rows": 2}), "purpose": forms.Textarea(attrs={"rows": 5}),
+                   "cui_other": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"cui_other": "One per line.",
+                      "purpose": "What the system is for, in a few sentences (section 1.3)."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Keep categories the user once chose even if the list changes, so nothing is dropped on save.
+            known = [c for c, _ in self.fields["cui_categories"].choices]
+            extra = [c for c in self.instance.cui_categories if c not in known]
+            self.fields["cui_categories"].choices += [(c, c) for c in extra]
+
+
+class ContactForm(TidyMixin, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "address", "phone", "email"]
+
+
+class EnvironmentForm(TidyMixin, forms.ModelForm):
+    maintained_by_org = forms.ChoiceField(label=SystemSecurityPlan._meta.get_field("maintained_by_org").verbose_name,
+                                          choices=[("", "Not answered")] + YesNo.choices, required=False,
+                                          widget=forms.RadioSelect)
+
+    class Meta:
+        model = SystemSecurityPlan
+        fields = ["boundary", "environment", "hardware_reference", "software_reference", "maintained_by_org",
+                  "maintenance_explanation"]
+        widgets = {"boundary": forms.Textarea(attrs={"rows": 6}), "environment": forms.Textarea(attrs={"rows": 6}),
+                   "maintenance_explanation": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "boundary": "What is inside the system and what is not: locations, networks, cloud services, and where "
+                        "CUI enters and leaves (3.12.4[b]).",
+            "environment": "The components: an instance of each operating system, servers, firewalls, routers, "
+                           "switches, printers, portable devices (3.12.4[c]).",
+            "hardware_reference": "If your inventory lives in another system, name it; the table below is then "
+                                  "optional.",
+            "software_reference": "As for hardware.",
+        }
+
+
+class DiagramForm(forms.Form):
+    image = forms.FileField(label="Network diagram (PNG or JPEG, at most 5 MB)",
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}))
+    caption = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, oversized: bool = False, **kwargs):
+        # oversized: the request body was too big to read at all; the form reports it without any data.
+        self.oversized = oversized
+        if oversized:
+            kwargs.setdefault("data", {})
+        super().__init__(*args, **kwargs)
+        _tidy(self)
+
+    def full_clean(self) -> None:
+        if not self.oversized:
+            super().full_clean()
+            return
+        self._errors, self.cleaned_data = ErrorDict(), {}
+        self.add_error("image", ValidationError(f"The file is larger than {images.MAX_UPLOAD_BYTES // 2**20} MB.",
+                                                code="too_large"))
+
+    def clean_image(self) -> images.Reencoded:
+        upload = self.cleaned_data["image"]
+        if upload.size > images.MAX_UPLOAD_BYTES:
+            raise ValidationError(f"The file is larger than {images.MAX_UPLOAD_BYTES // 2**20} MB.", code="too_large")
+        try:
+            return images.reencode(upload.read())
+        except images.ImageRejected as exc:
+            raise ValidationError(str(exc), code=exc.code) from None
+
+
+class RowForm(TidyMixin, forms.ModelForm):
+    pass
+
+
+def _formset(model, fields: list[str], **extra):
+    return inlineformset_factory(
+        SystemSecurityPlan, model, form=RowForm, fields=fields, extra=2, max_num=ROWS_MAX, validate_max=True,
+        absolute_max=ROWS_MAX + 10, can_delete=True, **extra,
+    )
+
+
+UserRoleFormSet = _formset(UserRole, ["role", "users", "privileged_users"])
+HardwareFormSet = _formset(HardwareItem, ["component", "make_model", "version", "responsible"])
+SoftwareFormSet = _formset(SoftwareItem, ["name", "vendor", "version", "purpose", "responsible"])
+InterconnectionFormSet = _formset(Interconnection, ["system", "owner", "connection", "data", "agreement"])
+ProviderFormSet = _formset(ServiceProvider, ["name", "service", "responsibility", "notes"])
+
+
+def table_helper() -> FormHelper:
+    helper = FormHelper()
+    helper.template = "bootstrap5/table_inline_formset.html"
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class RequirementForm(forms.Form):
+    status = forms.ChoiceField(choices=ImplementationStatus.choices, widget=forms.RadioSelect)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, max_length=DESCRIPTION_MAX,
+                                  label="Implementation description")
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=DESCRIPTION_MAX,
+                                label="If not applicable: why")
+    responsible = forms.CharField(required=False, max_length=200, label="Responsible role")
+    poam_reference = forms.CharField(required=False, max_length=50, label="POA&M reference")
+    planned_date = forms.DateField(required=False, label="Planned completion date",
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    confirm = forms.BooleanField(required=False, label="This starting text describes what we do (confirm it)")
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, requirement: Requirement, row: RequirementImplementation | None = None, **kwargs):
+        self.requirement = requirement
+        prefix = "r" + requirement.nist_id.replace(".", "-")
+        if row is not None and "initial" not in kwargs:
+            kwargs["initial"] = {name: getattr(row, name) for name in (
+                "status", "description", "rationale", "responsible", "poam_reference", "planned_date", "version")}
+        super().__init__(*args, prefix=prefix, **kwargs)
+        _tidy(self)
+        for name, field in self.fields.items():
+            if name not in ("status", "version", "confirm"):
+                field.widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = attrs.get("class", "") + " is-invalid"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+                attrs["aria-invalid"] = "true"
+
+
+class PlanForm(TidyMixin, forms.ModelForm):
+    class Meta:
+        model = SystemSecurityPlan
+        fields = ["review_frequency", "approver_name", "approver_title", "cui_banner"]
+        widgets = {"review_frequency": forms.RadioSelect}
+        help_texts = {
+            "review_frequency": "How often the plan is reviewed and updated (3.12.4[g] and [h]).",
+            "cui_banner": "Adds the CUI banner at the top and bottom of every page. Leave on unless your "
+                          "organization marks the plan otherwise.",
+        }
+
+
+class GenerateForm(forms.Form):
+    label = forms.CharField(label="Version", max_length=20,
+                            help_text="E.g. 1.0, 1.1, 2.0. Each generated version needs its own number.")
+    description = forms.CharField(label="What changed", max_length=500,
+                                  help_text="Goes into the record of changes (section 4).")
+    made_by = forms.CharField(label="Made by", max_length=200)
+
+    def __init__(self, *args, taken: set[str], **kwargs):
+        self.taken = taken
+        super().__init__(*args, **kwargs)
+        _tidy(self)
+
+    def clean_label(self) -> str:
+        label = self.cleaned_data["label"].strip()
+        if not LABEL_RE.match(label):
+            raise ValidationError("Use letters, digits, dots and dashes only, e.g. 1.0 or 2.1-draft.",
+                                  code="invalid_label")
+        if label in self.taken:
+            raise ValidationError("Version %(label)s was already generated; give this one a new number.",
+                                  code="label_taken", params={"label": label})
+        return label
+
+
+def next_label(labels: list[str]) -> str:
+    """A suggestion: the last numeric label plus 0.1 ("1.0" → "1.1"), "1.0" for the first."""
+    for label in reversed(labels):
+        match = re.fullmatch(r"(\d+)\.(\d+)", label)
+        if match:
+            candidate = f"{match[1]}.{int(match[2]) + 1}"
+            if candidate not in labels:
+                return candidate
+    return "1.0" if "1.0" not in labels else f"{len(labels) + 1}.0"

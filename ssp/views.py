@@ -1,0 +1,456 @@
+"""The SSP pages under /a/<public_id>/ssp/: the steps, the readiness check, generated versions and downloads.
+
+Every view goes through ``_get_ssp_for_user`` (the assessment's access check: 404 for anyone else) and ``private``.
+GET never writes: the plan is created by the "Start" button (POST) on the overview.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+
+from assessments.access import get_assessment_for_user
+from assessments.models import today
+from assessments.views import READ, WRITE, _methods, private
+from cmmc_site.render_guard import guarded_render, run_limited
+from controls.models import Family, Objective, catalog_revision
+
+from . import images, render_docx, render_pdf
+from .document import MAX_PLAN_CHARS, ChangeRow, SspDocument, build_document
+from .forms import (
+    ContactForm,
+    DiagramForm,
+    EnvironmentForm,
+    GenerateForm,
+    HardwareFormSet,
+    IdentificationForm,
+    InterconnectionFormSet,
+    PlanForm,
+    ProviderFormSet,
+    RequirementForm,
+    SoftwareFormSet,
+    UserRoleFormSet,
+    next_label,
+    table_helper,
+)
+from .models import (
+    Contact,
+    ContactRole,
+    LabelTaken,
+    NetworkDiagram,
+    RequirementImplementation,
+    SspVersion,
+    StaleWrite,
+    SystemSecurityPlan,
+    create_ssp,
+    record_version,
+    save_implementation,
+    sha256,
+    sync_from_assessment,
+)
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+STEPS = ("identification", "environment", "requirements", "plan")
+
+
+def _get_ssp_for_user(request: HttpRequest, public_id: str) -> SystemSecurityPlan:
+    """The assessment's plan if this request may open the assessment (404 otherwise; 403 for a viewer writing).
+
+    A plan not started yet comes back unsaved (``pk`` is None); ``assessment`` is always set on it.
+    """
+    assessment = get_assessment_for_user(request, public_id)
+    ssp = SystemSecurityPlan.objects.filter(assessment=assessment).first()
+    if ssp is None:
+        ssp = SystemSecurityPlan(assessment=assessment, org_name=assessment.organization_name)
+    ssp.assessment = assessment
+    return ssp
+
+
+def _not_started(ssp: SystemSecurityPlan) -> HttpResponse | None:
+    if ssp.pk is None:
+        return redirect("ssp:overview", public_id=ssp.assessment.public_id)
+    return None
+
+
+def _context(ssp: SystemSecurityPlan, step: str, **extra) -> dict:
+    return {"ssp": ssp, "assessment": ssp.assessment, "step": step, "nav": "ssp", **extra}
+
+
+def _attachment(body: bytes, content_type: str, filename: str, etag: str = "") -> HttpResponse:
+    # The filename is ours (public ids are [A-Za-z0-9_-], version numbers are integers): no user text in a header.
+    response = HttpResponse(body, content_type=content_type,
+                            headers={"Content-Disposition": content_disposition_header(True, filename)})
+    if etag:
+        response["ETag"] = f'"{etag}"'
+    return response
+
+
+# --- Overview, start, readiness, generate ---------------------------------------------------------------------
+
+
+def _overview_context(ssp: SystemSecurityPlan, doc: SspDocument | None, form: GenerateForm | None) -> dict:
+    versions = []
+    if ssp.pk:
+        versions = list(SspVersion.objects.filter(ssp=ssp).only(
+            "number", "label", "generated_on", "created_at", "description", "made_by", "draft", "docx_sha256",
+            "pdf_sha256", "catalog_revision").order_by("-number"))
+    if doc is not None and form is None:
+        form = GenerateForm(taken=set(), initial={
+            "label": next_label([v.label for v in reversed(versions)]),
+            "description": "Initial version" if not versions else "",
+            "made_by": ssp.approver_name,
+        })
+    issues_by_step: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    if doc is not None:
+        for issue in doc.issues:
+            issues_by_step[issue.step] = issues_by_step.get(issue.step, 0) + 1
+        for entry in doc.requirements:
+            counts[entry.status_label] = counts.get(entry.status_label, 0) + 1
+    return _context(ssp, "overview", doc=doc, versions=versions, form=form, issues_by_step=issues_by_step,
+                    counts=counts, links=_issue_links(ssp, doc), max_chars=f"{MAX_PLAN_CHARS:,}",
+                    size=f"{doc.size:,}" if doc else "")
+
+
+def _issue_links(ssp: SystemSecurityPlan, doc: SspDocument | None) -> list[tuple[str, str]]:
+    """(message, URL of the field) for each readiness issue."""
+    if doc is None:
+        return []
+    public_id = ssp.assessment.public_id
+    links = []
+    for issue in doc.issues:
+        if issue.step == "requirements":
+            url = reverse("ssp:family", args=[public_id, issue.family])
+        else:
+            url = reverse(f"ssp:{issue.step}", args=[public_id])
+        links.append((issue.message, f"{url}#{issue.field}"))
+    return links
+
+
+@private
+@_methods(*READ)
+def overview(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    doc = build_document(ssp) if ssp.pk else None
+    return render(request, "ssp/overview.html", _overview_context(ssp, doc, None))
+
+
+@private
+@_methods(*WRITE)
+def start(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if ssp.pk is None:
+        create_ssp(assessment=ssp.assessment)
+        messages.success(request, "Your System Security Plan is started, pre-filled from your assessment answers.")
+    return redirect("ssp:identification", public_id=public_id)
+
+
+@private
+@_methods(*WRITE)
+def sync(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    changed = sync_from_assessment(ssp=ssp)
+    if changed:
+        messages.success(request, f"Updated from the assessment: {', '.join(changed)}.")
+    else:
+        messages.info(request, "Nothing to update: the plan already matches the assessment.")
+    return redirect("ssp:overview", public_id=public_id)
+
+
+@private
+@_methods(*WRITE)
+@guarded_render("ssp")
+def generate(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    taken = set(SspVersion.objects.filter(ssp=ssp).values_list("label", flat=True))
+    form = GenerateForm(request.POST, taken=taken)
+    if form.is_valid():
+        data = form.cleaned_data
+        on = today()
+        doc = build_document(ssp, version=data["label"], on=on,
+                             change=ChangeRow(data["label"], on, data["description"], data["made_by"]))
+        if doc.too_large:
+            form.add_error(None, ValidationError(
+                "This plan has %(size)s characters of text; one document holds at most %(limit)s (about 150 "
+                "pages). Shorten the longest descriptions, or move detail into documents the plan references.",
+                code="plan_too_large", params={"size": f"{doc.size:,}", "limit": f"{MAX_PLAN_CHARS:,}"}))
+            return render(request, "ssp/overview.html", _overview_context(ssp, doc, form), status=400)
+        # Each render in its own child process, bounded in time and memory (render_guard).
+        docx = run_limited(render_docx.render, doc)
+        pdf = run_limited(render_pdf.render, doc)
+        try:
+            version = record_version(ssp=ssp, label=data["label"], generated_on=on, description=data["description"],
+                                     made_by=data["made_by"], catalog_revision=catalog_revision(), draft=doc.draft,
+                                     docx=docx, pdf=pdf)
+        except LabelTaken:
+            form.add_error("label", f"Version {data['label']} was generated meanwhile; give this one a new number.")
+        else:
+            state = "a DRAFT (see what is missing below)" if version.draft else "final"
+            messages.success(request, f"Version {version.label} is generated; it is {state}.")
+            return redirect(reverse("ssp:overview", args=[public_id]) + "#versions")
+    doc = build_document(ssp)
+    return render(request, "ssp/overview.html", _overview_context(ssp, doc, form), status=400)
+
+
+def _version(request: HttpRequest, public_id: str, number: int, field: str) -> SspVersion:
+    ssp = _get_ssp_for_user(request, public_id)
+    return get_object_or_404(SspVersion.objects.only("number", field, f"{field}_sha256", "ssp"),
+                             ssp_id=ssp.pk, number=number)
+
+
+@private
+@_methods(*READ)
+def version_docx(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
+    version = _version(request, public_id, number, "docx")
+    return _attachment(bytes(version.docx), DOCX_TYPE, f"ssp-{public_id}-v{number}.docx", version.docx_sha256)
+
+
+@private
+@_methods(*READ)
+def version_pdf(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
+    version = _version(request, public_id, number, "pdf")
+    return _attachment(bytes(version.pdf), "application/pdf", f"ssp-{public_id}-v{number}.pdf", version.pdf_sha256)
+
+
+@private
+@_methods(*READ)
+@guarded_render("ssp-poam")
+def poam_docx(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    body = run_limited(render_docx.render_poam, build_document(ssp))
+    return _attachment(body, DOCX_TYPE, f"poam-{public_id}.docx")
+
+
+# --- Step 1: identification ----------------------------------------------------------------------------------
+
+
+@private
+@_methods("GET", "HEAD", "POST")
+def identification(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    data = request.POST if request.method == "POST" else None
+    form = IdentificationForm(data, instance=ssp)
+    stored = {c.role: c for c in Contact.objects.filter(ssp=ssp)}
+    contacts = [(label, ContactForm(data, instance=stored.get(role) or Contact(ssp=ssp, role=role), prefix=role))
+                for role, label in ContactRole.choices]
+    roles = UserRoleFormSet(data, instance=ssp, prefix="roles")
+    if data is not None:
+        if form.is_valid() & all([c.is_valid() for _, c in contacts]) & roles.is_valid():
+            _save_identification(form=form, contacts=[c for _, c in contacts], roles=roles)
+            messages.success(request, "Identification saved.")
+            return redirect("ssp:environment" if "next" in request.POST else "ssp:identification",
+                            public_id=public_id)
+    return render(request, "ssp/identification.html",
+                  _context(ssp, "identification", form=form, contacts=contacts, roles=roles, helper=table_helper(),
+                           invalid=data is not None),
+                  status=400 if data is not None else 200)
+
+
+@transaction.atomic
+def _save_identification(*, form: IdentificationForm, contacts: list[ContactForm], roles) -> None:
+    form.save()
+    for contact in contacts:
+        contact.save()
+    roles.save()
+
+
+# --- Step 2: environment -------------------------------------------------------------------------------------
+
+TABLES = (("hardware", HardwareFormSet), ("software", SoftwareFormSet), ("interconnections", InterconnectionFormSet),
+          ("providers", ProviderFormSet))
+
+
+def _environment_page(request: HttpRequest, ssp: SystemSecurityPlan, *, data=None, diagram_form=None,
+                      status: int = 200) -> HttpResponse:
+    form = EnvironmentForm(data, instance=ssp)
+    tables = {name: formset(data, instance=ssp, prefix=name) for name, formset in TABLES}
+    if data is not None and form.is_valid() & all([t.is_valid() for t in tables.values()]):
+        _save_environment(form=form, tables=list(tables.values()))
+        messages.success(request, "Environment saved.")
+        return redirect("ssp:requirements" if "next" in request.POST else "ssp:environment",
+                        public_id=ssp.assessment.public_id)
+    diagram = NetworkDiagram.objects.filter(ssp=ssp).only("sha256", "caption", "width", "height").first()
+    return render(request, "ssp/environment.html", _context(
+        ssp, "environment", form=form, tables=tables, helper=table_helper(), diagram=diagram,
+        invalid=data is not None,
+        diagram_form=diagram_form or DiagramForm(), max_upload_mb=images.MAX_UPLOAD_BYTES // 2**20,
+    ), status=400 if data is not None else status)
+
+
+@transaction.atomic
+def _save_environment(*, form: EnvironmentForm, tables: list) -> None:
+    form.save()
+    for formset in tables:
+        formset.save()
+
+
+@private
+@_methods("GET", "HEAD", "POST")
+def environment(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    return _environment_page(request, ssp, data=request.POST if request.method == "POST" else None)
+
+
+@private
+@_methods(*WRITE)
+def diagram_upload(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    if int(request.META.get("CONTENT_LENGTH") or 0) > images.MAX_UPLOAD_BYTES + 64 * 1024:
+        # Refused before Django reads the body, so a huge upload costs nothing.
+        return _environment_page(request, ssp, diagram_form=DiagramForm(oversized=True), status=400)
+    form = DiagramForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _environment_page(request, ssp, diagram_form=form, status=400)
+    image: images.Reencoded = form.cleaned_data["image"]
+    NetworkDiagram.objects.update_or_create(ssp=ssp, defaults={
+        "image": image.data, "content_type": image.content_type, "width": image.width, "height": image.height,
+        "sha256": sha256(image.data), "caption": form.cleaned_data["caption"],
+    })
+    messages.success(request, "Diagram saved.")
+    return redirect(reverse("ssp:environment", args=[public_id]) + "#diagram")
+
+
+@private
+@_methods(*WRITE)
+def diagram_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    NetworkDiagram.objects.filter(ssp=ssp).delete()
+    messages.success(request, "Diagram removed.")
+    return redirect(reverse("ssp:environment", args=[public_id]) + "#diagram")
+
+
+@private
+@_methods(*READ)
+def diagram(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    stored = get_object_or_404(NetworkDiagram, ssp_id=ssp.pk)
+    response = HttpResponse(bytes(stored.image), content_type=stored.content_type)
+    response["Content-Disposition"] = "inline"
+    response["ETag"] = f'"{stored.sha256}"'
+    return response
+
+
+# --- Step 3: requirements, family by family ------------------------------------------------------------------
+
+
+def _family_rows(ssp: SystemSecurityPlan, family: Family, bound: dict | None = None) -> list[dict]:
+    rows = RequirementImplementation.objects.filter(ssp=ssp, requirement__family=family).select_related(
+        "requirement").order_by("requirement__position")
+    bound = bound or {}
+    return [_row(r, bound.get(r.requirement.nist_id)) for r in rows]
+
+
+def _row(row: RequirementImplementation, form: RequirementForm | None = None, *, conflict=None,
+         saved: bool = False) -> dict:
+    form = form or RequirementForm(requirement=row.requirement, row=row)
+    pending = row.starting_text_pending and row.description.strip() == row.starting_text.strip()
+    return {"row": row, "requirement": row.requirement, "form": form, "pending": pending, "conflict": conflict,
+            "saved": saved}
+
+
+@private
+@_methods(*READ)
+def requirements(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    first = Family.objects.order_by("position").values_list("code", flat=True).first()
+    return redirect("ssp:family", public_id=public_id, code=first)
+
+
+@private
+@_methods(*READ)
+def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    fam = get_object_or_404(Family, code=code)
+    return render(request, "ssp/family.html", _family_context(ssp, fam))
+
+
+def _family_context(ssp: SystemSecurityPlan, fam: Family, rows: list[dict] | None = None) -> dict:
+    families = list(Family.objects.order_by("position"))
+    codes = [f.code for f in families]
+    index = codes.index(fam.code)
+    return _context(ssp, "requirements", family=fam, families=families,
+                    rows=rows if rows is not None else _family_rows(ssp, fam),
+                    previous_family=codes[index - 1] if index > 0 else None,
+                    next_family=codes[index + 1] if index + 1 < len(codes) else None)
+
+
+@private
+@_methods(*WRITE)
+def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    row = get_object_or_404(RequirementImplementation.objects.select_related("requirement__family"),
+                            ssp=ssp, requirement__nist_id=nist_id)
+    req = row.requirement
+    form = RequirementForm(request.POST, requirement=req, row=row)
+    conflict = None
+    if form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "confirm")}
+        objectives = list(Objective.objects.filter(requirement=req).order_by("position"))
+        try:
+            row = save_implementation(row=row, values=values, confirmed=form.cleaned_data["confirm"],
+                                      expected_version=form.cleaned_data["version"],
+                                      organization=ssp.org_name or ssp.assessment.organization_name,
+                                      objectives=objectives)
+        except StaleWrite as stale:
+            conflict = stale.current
+            # Keep what the user typed; saving again now deliberately replaces the other version.
+            data = request.POST.copy()
+            data[form.add_prefix("version")] = str(conflict.version)
+            form = RequirementForm(data, requirement=req, row=conflict)
+            form.is_valid()
+            row = conflict
+        else:
+            if not request.htmx:
+                messages.success(request, f"Saved {req.nist_id}.")
+                return redirect(reverse("ssp:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
+            return render(request, "ssp/family.html#requirement",
+                          _context(ssp, "requirements", item=_row(row, saved=True)))
+    status = 409 if conflict is not None else 400
+    item = _row(row, form, conflict=conflict)
+    if request.htmx:
+        return render(request, "ssp/family.html#requirement", _context(ssp, "requirements", item=item),
+                      status=status)
+    rows = _family_rows(ssp, req.family)
+    rows = [item if r["requirement"].pk == req.pk else r for r in rows]
+    return render(request, "ssp/family.html", _family_context(ssp, req.family, rows), status=status)
+
+
+# --- Step 4: plan metadata -----------------------------------------------------------------------------------
+
+
+@private
+@_methods("GET", "HEAD", "POST")
+def plan(request: HttpRequest, public_id: str) -> HttpResponse:
+    ssp = _get_ssp_for_user(request, public_id)
+    if redirect_ := _not_started(ssp):
+        return redirect_
+    form = PlanForm(request.POST if request.method == "POST" else None, instance=ssp)
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(request, "Plan details saved.")
+        return redirect("ssp:overview", public_id=public_id)
+    return render(request, "ssp/plan.html", _context(ssp, "plan", form=form), status=400 if form.is_bound else 200)
+

@@ -1,0 +1,199 @@
+"""Shared set-up for the SSP tests (not a test module): an assessment with its plan, filled to a chosen degree."""
+
+from datetime import date, timedelta
+
+from django.test import Client
+from django.urls import reverse
+
+from assessments.models import Answer, Assessment
+from controls.models import Requirement
+from ssp.document import MAX_PLAN_CHARS, build_document
+from ssp.models import (
+    DESCRIPTION_MAX,
+    NARRATIVE_MAX,
+    ROWS_MAX,
+    SHORT_MAX,
+    Contact,
+    HardwareItem,
+    ImplementationStatus,
+    Interconnection,
+    RequirementImplementation,
+    ServiceProvider,
+    SoftwareItem,
+    SystemSecurityPlan,
+    UserRole,
+    create_ssp,
+)
+
+PLANNED_DATE = date.today() + timedelta(days=90)
+
+
+def start_assessment(client: Client, name: str = "Acme") -> Assessment:
+    response = client.post(reverse("assessments:start"), {"organization_name": name, "target_level": "l2",
+                                                          "scope": "enterprise", "has_ssp": "yes"})
+    assert response.status_code == 302, response.content
+    return Assessment.objects.get(organization_name=name)
+
+
+def answer_all(assessment: Assessment, *, not_met: tuple[str, ...] = (), na: tuple[str, ...] = ()) -> None:
+    """Every requirement answered: met, except the given ones (not met with a date, or N/A with a reason)."""
+    rows = []
+    for requirement in Requirement.objects.exclude(nist_id="3.12.4"):
+        if requirement.nist_id in not_met:
+            rows.append(Answer(assessment=assessment, requirement=requirement, status="not_met",
+                               responsible="IT lead", planned_date=PLANNED_DATE))
+        elif requirement.nist_id in na:
+            rows.append(Answer(assessment=assessment, requirement=requirement, status="na",
+                               justification=f"No such thing here ({requirement.nist_id})."))
+        else:
+            rows.append(Answer(assessment=assessment, requirement=requirement, status="met"))
+    Answer.objects.bulk_create(rows)
+
+
+def plan_for(assessment: Assessment) -> SystemSecurityPlan:
+    ssp = create_ssp(assessment=assessment)
+    return SystemSecurityPlan.objects.select_related("assessment").get(pk=ssp.pk)
+
+
+def complete(ssp: SystemSecurityPlan) -> SystemSecurityPlan:
+    """Fill everything the readiness check asks for, with a distinct description per requirement."""
+    ssp.system_name = "Acme CUI Enclave"
+    ssp.boundary = "The enclave: one office network and a GCC High tenant."
+    ssp.environment = "Windows 11 laptops, one firewall, one switch."
+    ssp.purpose = "Engineering drawings for DoD contracts."
+    ssp.save()
+    Contact.objects.filter(ssp=ssp).update(name="Pat Doe", title="CEO", email="pat@example.com")
+    UserRole.objects.create(ssp=ssp, role="Engineers", users=12, privileged_users=1)
+    for row in RequirementImplementation.objects.filter(ssp=ssp).select_related("requirement"):
+        row.description = f"How {row.requirement.nist_id} is done: a written procedure and a tool setting."
+        row.starting_text_pending = False
+        if row.status == ImplementationStatus.NA and not row.rationale:
+            row.rationale = "Not used here."
+        row.save()
+    return ssp
+
+
+def words(length: int, seed: int) -> str:
+    vocabulary = ("access", "control", "audit", "firewall", "encrypted", "backup", "procedure", "quarterly",
+                  "administrator", "reviewed", "CUI", "enclave", "MFA", "baseline", "incident", "log")
+    out, index = [], seed
+    while sum(len(w) + 1 for w in out) < length:
+        out.append(vocabulary[index % len(vocabulary)])
+        index = (index * 7 + 3) % 1009
+    return " ".join(out)[:length].strip()
+
+
+def _fill_tables(ssp: SystemSecurityPlan, rows: int) -> None:
+    row = words(SHORT_MAX, 9)
+    UserRole.objects.bulk_create(UserRole(ssp=ssp, role=row, users=999, privileged_users=99) for _ in range(rows))
+    HardwareItem.objects.bulk_create(HardwareItem(ssp=ssp, component=row, make_model=row, version=row[:100],
+                                                  responsible=row) for _ in range(rows))
+    SoftwareItem.objects.bulk_create(SoftwareItem(ssp=ssp, name=row, vendor=row, version=row[:100], purpose=row,
+                                                  responsible=row) for _ in range(rows))
+    Interconnection.objects.bulk_create(Interconnection(ssp=ssp, system=row, owner=row, connection=row, data=row,
+                                                        agreement=row) for _ in range(rows))
+    ServiceProvider.objects.bulk_create(ServiceProvider(ssp=ssp, name=row, service=row, responsibility="shared",
+                                                        notes=row) for _ in range(rows))
+
+
+def _fill_fields(ssp: SystemSecurityPlan) -> None:
+    for name in ("purpose", "boundary", "environment"):
+        setattr(ssp, name, words(NARRATIVE_MAX, len(name)))
+    for name in ("system_name", "org_name", "approver_name", "approver_title"):
+        setattr(ssp, name, words(SHORT_MAX, len(name)))
+    ssp.maintenance_explanation = words(DESCRIPTION_MAX, 5)
+    ssp.maintained_by_org = "no"
+    ssp.save()
+    Contact.objects.filter(ssp=ssp).update(name=words(SHORT_MAX, 1), title=words(SHORT_MAX, 2),
+                                           address=words(500, 3))
+
+
+def _fill_requirements(ssp: SystemSecurityPlan, length: int) -> None:
+    # Not applicable prints both the description and the rationale: the longest a requirement can be.
+    for index, row in enumerate(RequirementImplementation.objects.filter(ssp=ssp)):
+        row.status = ImplementationStatus.NA
+        row.description = words(min(length, DESCRIPTION_MAX), index)
+        row.rationale = words(min(max(length - DESCRIPTION_MAX, 0), DESCRIPTION_MAX) or 10, index + 500)
+        row.responsible = words(SHORT_MAX, index)
+        row.starting_text_pending = False
+        row.save()
+
+
+def maximal_plan(ssp: SystemSecurityPlan) -> None:
+    """Every field and table at its own limit."""
+    _fill_fields(ssp)
+    _fill_tables(ssp, ROWS_MAX)
+    _fill_requirements(ssp, 2 * DESCRIPTION_MAX)
+
+
+def fill_to_budget(ssp: SystemSecurityPlan) -> None:
+    """The largest plan that may be rendered: narratives at their limits, ten full rows in every table, and the
+    requirements sharing what is left of MAX_PLAN_CHARS."""
+    _fill_fields(ssp)
+    _fill_tables(ssp, 10)
+    _fill_requirements(ssp, 0)
+    ssp.refresh_from_db()
+    left = MAX_PLAN_CHARS - build_document(ssp).size
+    _fill_requirements(ssp, int(left / 110 * 0.985))
+
+
+# --- Reading the documents back ---------------------------------------------------------------------------------
+
+HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', '=HYPERLINK("http://x","y")', "+1",
+           "-2+3", "@SUM(1)", "{{7*7}}", "{% raw %}", "]]>", "\u202eexe.txt", "\U0001f600", "&amp; &lt;b&gt;"]
+XML_ILLEGAL = "\x0b\x1b\ufffe\x00"
+
+
+def pdf_text(pdf: bytes, *args: str) -> str:
+    import subprocess
+
+    result = subprocess.run(["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True, timeout=60)
+    return result.stdout.decode()
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    return pdf_text(pdf).split("\f")[:-1]
+
+
+def pdf_body_text(pdf: bytes, header_text: str) -> str:
+    """The PDF's text without its page furniture (banner, running header, DRAFT mark, page numbers)."""
+    import re
+
+    furniture = re.compile(r"^(CUI|DRAFT|Page \d+ of \d+)$")
+    lines = [line for line in pdf_text(pdf).splitlines()
+             if not furniture.match(line.strip()) and line.strip() != header_text]
+    return "\n".join(lines)
+
+
+def docx_body_text(docx: bytes) -> str:
+    import io
+
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
+
+
+def requirement_blocks(text: str, doc) -> dict[str, tuple[str, str]]:
+    """Each requirement's (status, description) as printed, found between its heading and the next heading."""
+    import re
+
+    entries = doc.requirements
+    family_headings = [b.full for b in doc.section("3").blocks if b.kind == "heading"]
+    flat = " ".join(text.split())
+    starts = []
+    position = 0
+    for entry in entries:
+        position = flat.index(" ".join(f"{entry.nist_id} {entry.title}".split()), position)
+        starts.append(position)
+    starts.append(flat.index("4. Record of changes", position))
+    found = {}
+    for entry, start, end in zip(entries, starts, starts[1:], strict=False):
+        block = flat[start:end]
+        for heading in family_headings:
+            block = block.split(f" {heading} ", 1)[0] if block.endswith(f" {heading} ") else block
+        status = re.search(r"Status: (Implemented|Planned to be implemented|Not applicable)", block)
+        label = "Planned implementation details " if "Planned implementation details" in block else \
+            "Implementation details "
+        description = block.split(label, 1)[1].split(" Rationale for not applicable", 1)[0].strip()
+        found[entry.nist_id] = (status[1] if status else "", description)
+    return found

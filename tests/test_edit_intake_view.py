@@ -1,0 +1,82 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments.models import Answer, Assessment
+
+from .questionnaire_helpers import INTAKE, assert_private, html, outsider, post_answer, start, text
+
+pytestmark = pytest.mark.django_db
+
+
+def edit_url(assessment: Assessment) -> str:
+    return reverse("assessments:edit", args=[assessment.public_id])
+
+
+def ssp_answer(assessment: Assessment) -> Answer:
+    return Answer.objects.get(assessment=assessment, requirement__nist_id="3.12.4")
+
+
+def test_the_settings_page_shows_the_current_intake(client):
+    assessment = start(client, target_level="l1", cage_codes="1ABC2", has_ssp="no")
+    response = client.get(edit_url(assessment))
+    assert response.status_code == 200
+    doc = html(response)
+    assert doc.xpath("//input[@name='target_level'][@checked]/@value") == ["l1"]
+    assert doc.xpath("//input[@name='has_ssp'][@checked]/@value") == ["no"]
+    assert doc.xpath("//input[@name='cage_codes']/@value") == ["1ABC2"]
+    assert_private(response)
+
+
+def test_changing_the_target_level_changes_what_is_asked(client):
+    assessment = start(client)
+    response = client.post(edit_url(assessment), INTAKE | {"target_level": "l1"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessments:overview", args=[assessment.public_id])
+    assessment.refresh_from_db()
+    assert assessment.target_level == "l1"
+    overview = client.get(response["Location"])
+    assert "Answered 0 of 17 requirements" in text(html(overview).xpath("//div[@id='progress']")[0])
+
+
+def test_the_ssp_answer_follows_the_intake_and_keeps_its_history(client):
+    assessment = start(client)
+    client.post(edit_url(assessment), INTAKE | {"has_ssp": "no"})
+    answer = ssp_answer(assessment)
+    assert (answer.status, answer.version) == ("not_met", 2)
+    client.post(edit_url(assessment), INTAKE | {"has_ssp": "no", "employee_count": "12"})
+    assert ssp_answer(assessment).version == 2  # unchanged answer: no new version
+    assert list(answer.history.order_by("history_date").values_list("status", flat=True)) == ["met", "not_met"]
+
+
+def test_the_ssp_answer_given_on_the_questionnaire_shows_in_the_settings(client):
+    assessment = start(client)
+    post_answer(client, assessment, "3.12.4", status="not_met", note="The old SSP was retired")
+    doc = html(client.get(edit_url(assessment)))
+    assert doc.xpath("//input[@name='has_ssp'][@checked]/@value") == ["no"]
+    client.post(edit_url(assessment), INTAKE | {"has_ssp": "no"})
+    answer = ssp_answer(assessment)
+    assert (answer.status, answer.note, answer.version) == ("not_met", "The old SSP was retired", 2)
+
+
+def test_bad_input_is_refused_at_the_field_with_everything_typed_kept_and_nothing_saved(client):
+    assessment = start(client, "Acme")
+    response = client.post(edit_url(assessment), INTAKE | {"organization_name": "Acme Renamed",
+                                                            "cage_codes": "BAD", "target_level": "l1"})
+    assert response.status_code == 400
+    doc = html(response)
+    assert "BAD" in text(doc.xpath("//*[@id='error_1_id_cage_codes']")[0])
+    assert doc.xpath("//input[@name='organization_name']/@value") == ["Acme Renamed"]
+    assert doc.xpath("//input[@name='target_level'][@checked]/@value") == ["l1"]
+    assessment.refresh_from_db()
+    assert (assessment.organization_name, assessment.target_level) == ("Acme", "l2")
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_an_outsider_and_no_link_get_404_and_change_nothing(client, method):
+    assessment = start(client)
+    for stranger in (outsider(), Client()):
+        response = getattr(stranger, method)(edit_url(assessment), INTAKE | {"organization_name": "Hijacked"})
+        assert response.status_code == 404
+    assessment.refresh_from_db()
+    assert assessment.organization_name == "Acme"

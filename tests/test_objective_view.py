@@ -1,0 +1,165 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments.models import Answer, Assessment, ObjectiveAnswer, score_assessment
+from controls.models import Objective
+
+from .questionnaire_helpers import (
+    answer_all,
+    assert_private,
+    by_testid,
+    html,
+    objective_prefix,
+    outsider,
+    post_answer,
+    post_objective,
+    start,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def objective_ids(nist_id: str) -> list[str]:
+    return list(Objective.objects.filter(requirement__nist_id=nist_id).order_by("position")
+                .values_list("objective_id", flat=True))
+
+
+def answer_objectives(client: Client, assessment: Assessment, nist_id: str, statuses: list[str]):
+    """Answer the requirement's first len(statuses) objectives, in order."""
+    response = None
+    for objective_id, status in zip(objective_ids(nist_id), statuses, strict=False):
+        response = post_objective(client, assessment, objective_id, status)
+        assert response.status_code == 200, response.content
+    return response
+
+
+def status_of(assessment: Assessment, nist_id: str) -> str | None:
+    item = next(i for i in score_assessment(assessment).items if i.rule.nist_id == nist_id)
+    return item.status
+
+
+@pytest.fixture
+def assessment(client) -> Assessment:
+    return start(client, objective_mode="on")
+
+
+def test_answering_every_objective_met_makes_the_requirement_met(client, assessment):
+    assert len(objective_ids("3.1.1")) == 6
+    answer_objectives(client, assessment, "3.1.1", ["met"] * 5)  # five of six: still unanswered
+    assert status_of(assessment, "3.1.1") is None
+    response = post_objective(client, assessment, "3.1.1[f]", "met")
+    assert response.status_code == 200
+    doc = html(response)
+    assert by_testid(doc, "state-3.1.1") == "Met"
+    assert by_testid(doc, "save-state-3.1.1") == "Saved"
+    assert doc.xpath("//*[@id='score-box'][@hx-swap-oob='true']")
+    assert status_of(assessment, "3.1.1") == "met"
+    assert_private(response)
+
+
+def test_one_objective_not_met_makes_the_requirement_not_met_once(client, assessment):
+    answer_all(assessment, except_=("3.1.1",))
+    ObjectiveAnswer.objects.bulk_create(ObjectiveAnswer(assessment=assessment, objective=o, status="met")
+                                        for o in Objective.objects.exclude(requirement__nist_id="3.1.1"))
+    response = answer_objectives(client, assessment, "3.1.1", ["met", "not_met", "met", "not_met", "met", "met"])
+    doc = html(response)
+    assert by_testid(doc, "state-3.1.1") == "Not met (−5)"
+    assert by_testid(doc, "score") == "105"  # two failed objectives still cost the 5 points once
+
+
+def test_objectives_all_not_applicable_make_the_requirement_not_applicable(client, assessment):
+    answer_objectives(client, assessment, "3.1.12", ["na"] * len(objective_ids("3.1.12")))
+    assert status_of(assessment, "3.1.12") == "na"
+
+
+def test_the_partial_state_of_3_5_3_overrides_a_failed_objective(client, assessment):
+    answer_all(assessment, except_=("3.5.3",))
+    ObjectiveAnswer.objects.bulk_create(ObjectiveAnswer(assessment=assessment, objective=o, status="met")
+                                        for o in Objective.objects.exclude(requirement__nist_id="3.5.3"))
+    statuses = ["met"] * (len(objective_ids("3.5.3")) - 1) + ["not_met"]
+    assert len(statuses) == len(objective_ids("3.5.3"))
+    answer_objectives(client, assessment, "3.5.3", statuses)
+    assert status_of(assessment, "3.5.3") == "not_met"
+    response = post_answer(client, assessment, "3.5.3", status="partial")
+    assert response.status_code == 200
+    assert by_testid(html(response), "state-3.5.3") == "Partially met (−3)"
+    assert score_assessment(assessment).score == 107
+
+
+def test_in_objective_mode_a_requirement_form_saves_the_note_but_not_a_status(client, assessment):
+    response = post_answer(client, assessment, "3.1.1", status="met", note="See the access list")
+    assert response.status_code == 200
+    answer = Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1")
+    assert (answer.status, answer.note) == ("", "See the access list")
+    assert status_of(assessment, "3.1.1") is None
+
+
+def test_a_stale_objective_answer_gets_409_and_overwrites_nothing(client, assessment):
+    post_objective(client, assessment, "3.1.1[a]", "met")
+    response = post_objective(client, assessment, "3.1.1[a]", "not_met", version=0)
+    assert response.status_code == 409
+    assert "changed in another window" in by_testid(html(response), "objective-error-3.1.1[a]")
+    row = ObjectiveAnswer.objects.get(assessment=assessment, objective__objective_id="3.1.1[a]")
+    assert (row.status, row.version) == ("met", 1)
+    # The block shows the stored answer and version, so choosing again replaces it.
+    p = objective_prefix("3.1.1[a]")
+    doc = html(response)
+    assert doc.xpath(f"//input[@name='{p}-status'][@checked]/@value") == ["met"]
+    assert doc.xpath(f"//input[@name='{p}-version']/@value") == ["1"]
+    assert post_objective(client, assessment, "3.1.1[a]", "not_met", version=1).status_code == 200
+
+
+@pytest.mark.parametrize("status", ["partial", "maybe", "met\x00"])
+def test_an_invalid_objective_answer_is_refused_with_400(client, assessment, status):
+    response = post_objective(client, assessment, "3.1.1[a]", status)
+    assert response.status_code == 400
+    assert "Not saved" in by_testid(html(response), "objective-error-3.1.1[a]")
+    assert not ObjectiveAnswer.objects.filter(assessment=assessment).exists()
+
+
+def test_a_plain_form_objective_save_redirects_back_to_the_requirement(client, assessment):
+    response = post_objective(client, assessment, "3.1.1[a]", "met", htmx=False)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessments:family", args=[assessment.public_id, "AC"]) + "#req-3.1.1"
+    assert ObjectiveAnswer.objects.get(assessment=assessment).status == "met"
+
+
+def test_objective_answers_need_objective_mode(client):
+    plain = start(client, "Plain")
+    assert post_objective(client, plain, "3.1.1[a]", "met").status_code == 404
+    assert not ObjectiveAnswer.objects.exists()
+
+
+def test_a_level_1_assessment_refuses_objectives_outside_its_practices(client):
+    level1 = start(client, "Small", objective_mode="on", target_level="l1")
+    assert post_objective(client, level1, "3.1.3[a]", "met").status_code == 404
+    assert post_objective(client, level1, "3.1.1[a]", "met").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_an_outsider_and_no_link_get_404_and_save_nothing(client, assessment, method):
+    url = reverse("assessments:objective", args=[assessment.public_id, "3.1.1[a]"])
+    p = objective_prefix("3.1.1[a]")
+    for stranger in (outsider(), Client()):
+        response = getattr(stranger, method)(url, {f"{p}-status": "met", f"{p}-version": 0}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 404
+    assert not ObjectiveAnswer.objects.filter(assessment=assessment).exists()
+
+
+def test_the_owner_may_only_post(client, assessment):
+    assert client.get(reverse("assessments:objective", args=[assessment.public_id, "3.1.1[a]"])).status_code == 405
+
+
+def test_an_objective_save_makes_the_same_queries_with_few_and_many_answers(client, django_assert_num_queries):
+    few, many = start(client, "Few", objective_mode="on"), start(client, "Many", objective_mode="on")
+    answer_all(many)
+    ObjectiveAnswer.objects.bulk_create(ObjectiveAnswer(assessment=many, objective=o, status="met")
+                                        for o in Objective.objects.exclude(objective_id="3.1.1[a]"))
+    # 1 session, 2 assessment (access check), 3 objective with its requirement and family, 4 the requirement's
+    # objectives, 5 answers, 6 objective answers; save_objective_answer: 7 savepoint, 8 savepoint, 9 insert,
+    # 10 history row, 11 release, 12 assessment.updated_at, 13 release; the block: 14-15 catalog_rules,
+    # 16 family names, 17 ISO 27001 head-start hints.
+    for assessment in (few, many):
+        with django_assert_num_queries(17):
+            assert post_objective(client, assessment, "3.1.1[a]", "met").status_code == 200

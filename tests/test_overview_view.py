@@ -1,0 +1,72 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments.models import Assessment
+
+from .questionnaire_helpers import answer_all, assert_private, by_testid, html, outsider, start, text
+
+pytestmark = pytest.mark.django_db
+
+
+def overview_url(assessment: Assessment) -> str:
+    return reverse("assessments:overview", args=[assessment.public_id])
+
+
+def test_the_owner_sees_every_family_with_its_progress_and_a_link(client):
+    assessment = start(client)
+    response = client.get(overview_url(assessment))
+    assert response.status_code == 200
+    doc = html(response)
+    links = doc.xpath("//div[@id='progress']//a/@href")
+    assert len(links) == 14
+    assert links[0] == reverse("assessments:family", args=[assessment.public_id, "AC"])
+    assert "Answered 1 of 110 requirements" in text(doc.xpath("//div[@id='progress']")[0])
+    assert_private(response)
+
+
+def test_a_blank_assessment_never_shows_a_flattering_score(client):
+    assessment = start(client)
+    doc = html(client.get(overview_url(assessment)))
+    assert by_testid(doc, "score") == "-203"
+    assert "109 requirements unanswered" in text(doc.xpath("//*[@id='score-box']")[0])
+    assert by_testid(doc, "outcome") == "Incomplete"
+
+
+def test_without_an_ssp_the_overview_says_there_is_no_score(client):
+    assessment = start(client, has_ssp="no")
+    doc = html(client.get(overview_url(assessment)))
+    assert by_testid(doc, "score") == "No score yet"
+
+
+def test_a_level_1_overview_counts_only_the_17_practices(client):
+    assessment = start(client, target_level="l1")
+    doc = html(client.get(overview_url(assessment)))
+    progress = text(doc.xpath("//div[@id='progress']")[0])
+    assert "Answered 0 of 17 requirements" in progress
+    codes = [href.rstrip("/").rsplit("/", 1)[1] for href in doc.xpath("//div[@id='progress']//a/@href")]
+    assert codes == ["AC", "IA", "MP", "PE", "SC", "SI"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_an_outsider_and_no_link_get_404(client, method):
+    assessment = start(client)
+    for stranger in (outsider(), Client()):
+        assert getattr(stranger, method)(overview_url(assessment)).status_code == 404
+
+
+def test_the_owner_may_only_read(client):
+    assessment = start(client)
+    assert client.post(overview_url(assessment)).status_code == 405
+
+
+def test_the_overview_makes_the_same_queries_with_no_answer_and_with_all_110(client, django_assert_num_queries):
+    assessment = start(client)
+    # 1 session, 2 assessment (access check), 3 answers, 4-5 catalog_rules (objectives; requirements with
+    # their family), 6 family names.
+    with django_assert_num_queries(6):
+        client.get(overview_url(assessment))
+    assert answer_all(assessment) == 110
+    with django_assert_num_queries(6):
+        response = client.get(overview_url(assessment))
+    assert by_testid(html(response), "score") == "110"

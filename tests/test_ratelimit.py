@@ -1,0 +1,92 @@
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments.access import SESSION_KEY
+from assessments.models import Assessment
+from assessments.views import CREATE_LIMIT, RESUME_LIMIT
+from cmmc_site import ratelimit
+
+from .questionnaire_helpers import INTAKE, html, start_and_read_key, text
+
+pytestmark = pytest.mark.django_db
+
+RESUME = reverse("assessments:resume")
+WRONG = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ23-4567-89AB"
+
+
+@pytest.fixture
+def clock(monkeypatch) -> SimpleNamespace:
+    """A fixed clock for the limiter (the middle of a window), so no test straddles a window boundary."""
+    clock = SimpleNamespace(now=1_800_000_030.0)
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
+
+
+def test_the_11th_resume_attempt_within_a_minute_gets_429_even_with_the_right_key(clock):
+    assert RESUME_LIMIT == (10, 60)
+    _, key = start_and_read_key(Client())
+    attacker = Client()
+    for _ in range(10):
+        assert attacker.post(RESUME, {"recovery_key": WRONG}).status_code == 400
+    response = attacker.post(RESUME, {"recovery_key": key})
+    assert response.status_code == 429
+    assert "Too many attempts" in text(html(response).xpath("//main")[0])
+    assert key not in response.content.decode()  # never echoed back
+    assert SESSION_KEY not in attacker.session
+
+
+def test_the_resume_limit_resets_after_the_window(clock):
+    _, key = start_and_read_key(Client())
+    browser = Client()
+    for _ in range(11):
+        browser.post(RESUME, {"recovery_key": WRONG})
+    assert browser.post(RESUME, {"recovery_key": key}).status_code == 429
+    clock.now += 60
+    assert browser.post(RESUME, {"recovery_key": key}).status_code == 302
+
+
+def test_the_resume_limit_counts_per_client_address_and_ignores_x_forwarded_for(clock):
+    for _ in range(10):
+        Client(REMOTE_ADDR="203.0.113.7").post(RESUME, {"recovery_key": WRONG})
+    spoofing = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="198.51.100.99")
+    assert spoofing.post(RESUME, {"recovery_key": WRONG}).status_code == 429
+    assert Client(REMOTE_ADDR="203.0.113.8").post(RESUME, {"recovery_key": WRONG}).status_code == 400
+
+
+def test_a_get_of_the_resume_page_is_not_counted(clock):
+    browser = Client()
+    for _ in range(20):
+        assert browser.get(RESUME).status_code == 200
+    assert browser.post(RESUME, {"recovery_key": WRONG}).status_code == 400
+
+
+def test_the_21st_new_assessment_within_an_hour_gets_429_and_keeps_what_was_typed(clock):
+    limit, _ = CREATE_LIMIT
+    browser = Client()
+    for n in range(limit):
+        assert browser.post(reverse("assessments:start"), INTAKE | {"organization_name": f"Co {n}"}).status_code \
+            == 302
+    response = browser.post(reverse("assessments:start"), INTAKE | {"organization_name": "One too many",
+                                                                    "cage_codes": "1ABC2"})
+    assert response.status_code == 429
+    doc = html(response)
+    assert "Too many new assessments" in text(doc.xpath("//main")[0])
+    assert doc.xpath("//input[@name='organization_name']/@value") == ["One too many"]
+    assert doc.xpath("//input[@name='cage_codes']/@value") == ["1ABC2"]
+    assert Assessment.objects.count() == limit
+
+
+def test_an_invalid_intake_is_not_counted_as_a_new_assessment(clock):
+    browser = Client()
+    for _ in range(CREATE_LIMIT[0] + 5):
+        assert browser.post(reverse("assessments:start"), INTAKE | {"organization_name": ""}).status_code == 400
+    assert browser.post(reverse("assessments:start"), INTAKE).status_code == 302
+
+
+def test_hit_counts_each_scope_and_identity_on_its_own(clock):
+    assert [ratelimit.hit("a", "x", limit=2, window=60) for _ in range(3)] == [True, True, False]
+    assert ratelimit.hit("a", "y", limit=2, window=60)
+    assert ratelimit.hit("b", "x", limit=2, window=60)

@@ -1,0 +1,115 @@
+"""Security headers and cookies (check 3) on a page of each kind, under the production settings' values."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.personas import make_user, signed_in
+from tests.test_security_deploy_check import production_settings
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+SECURE = {"secure": True, "HTTP_HOST": "cmmc.example.com"}
+
+
+@pytest.fixture(scope="module")
+def production_values() -> dict:
+    return production_settings()
+
+
+@pytest.fixture
+def production(settings, production_values):
+    for name, value in production_values.items():
+        setattr(settings, name, value)
+    settings.ALLOWED_HOSTS = ["cmmc.example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://cmmc.example.com"]
+    return settings
+
+
+def _csp(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {d.split()[0]: d.split()[1:] for d in (part.strip() for part in header.split(";")) if d}
+
+
+def _assert_headers(response, *, data_page: bool) -> None:
+    hsts = response["Strict-Transport-Security"]
+    assert int(re.search(r"max-age=(\d+)", hsts).group(1)) >= 31536000 and "includeSubDomains" in hsts
+    csp = _csp(response)
+    for directive in ("object-src", "base-uri", "frame-ancestors"):
+        assert csp[directive] == ["'none'"], directive
+    for directive, sources in csp.items():
+        for source in sources:
+            assert source not in ("'unsafe-inline'", "'unsafe-eval'"), directive
+            # Only our own origin: no third-party host anywhere in the policy.
+            assert source in ("'self'", "'none'", "data:") or source.startswith("'nonce-"), (directive, source)
+    # README, Security: "same-origin" rather than "no-referrer" (no-referrer makes browsers send Origin: null on
+    # same-origin form POSTs, which the CSRF check refuses); nothing is ever sent to another site either way.
+    assert response["Referrer-Policy"] in ("same-origin", "no-referrer")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    if data_page:
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_plain_http_is_redirected_to_https(production):
+    response = Client().get("/", HTTP_HOST="cmmc.example.com")
+    assert response.status_code == 301 and response["Location"].startswith("https://cmmc.example.com/")
+
+
+def test_an_anonymous_assessment_page_has_every_header_and_host_prefixed_cookies(production):
+    client = Client()
+    page = client.get(reverse("assessments:start"), **SECURE)
+    csrf = page.cookies["__Host-csrftoken"]
+    assert csrf["secure"] and csrf["path"] == "/" and not csrf["domain"]
+    response = client.post(reverse("assessments:start"), {
+        "organization_name": "Acme", "target_level": "l2", "scope": "enterprise", "has_ssp": "yes",
+        "csrfmiddlewaretoken": csrf.value}, **SECURE)
+    assert response.status_code == 302
+    session = response.cookies["__Host-sessionid"]
+    assert session["secure"] and session["httponly"] and session["path"] == "/" and not session["domain"]
+    assert session["samesite"] == "Lax"
+    overview = client.get(response["Location"], **SECURE)
+    assert overview.status_code == 200
+    _assert_headers(overview, data_page=True)
+
+
+def test_an_account_page_is_a_data_page(production):
+    client = signed_in(make_user("owner@acme.test"))
+    response = client.get(reverse("mfa_index"), **SECURE)
+    assert response.status_code == 200
+    _assert_headers(response, data_page=True)
+
+
+def test_a_pdf_download_has_the_headers_and_is_not_cached(production, org_people):
+    from datetime import date
+
+    from ssp.models import create_ssp, record_version
+    from tests.personas import make_assessment
+
+    assessment = make_assessment(org_people["acme"])
+    record_version(ssp=create_ssp(assessment=assessment), label="1.0", generated_on=date(2026, 1, 1),
+                   description="first", made_by="owner", catalog_revision="test", draft=True, docx=b"d", pdf=b"%PDF")
+    client = signed_in(org_people["owner"])
+    response = client.get(reverse("ssp:version_pdf", args=[assessment.public_id, 1]), **SECURE)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment")
+    _assert_headers(response, data_page=True)
+
+
+def test_the_404_page_has_the_headers(production):
+    response = Client().get("/no-such-page/", **SECURE)
+    assert response.status_code == 404
+    _assert_headers(response, data_page=False)
+
+
+def test_the_500_page_has_the_headers(production, monkeypatch):
+    import assessments.views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(assessments.views, "granted_ids", broken)  # the home view reads the session grants
+    response = Client(raise_request_exception=False).get(reverse("home"), **SECURE)
+    assert response.status_code == 500
+    _assert_headers(response, data_page=False)

@@ -1,0 +1,88 @@
+"""Sessions (check 5): new key at login, dead after logout, idle and absolute timeouts, password change."""
+
+import time
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from accounts import middleware
+from tests.personas import PASSWORD, make_user, signed_in, totp_now
+
+pytestmark = pytest.mark.django_db
+
+
+def _signed_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def test_the_session_key_changes_at_login():
+    user = make_user("owner@acme.test")
+    client = Client()
+    client.get(reverse("account_login"))
+    client.post(reverse("assessments:start"), {"organization_name": "Acme", "target_level": "l2",
+                                               "scope": "enterprise", "has_ssp": "yes"})
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": totp_now(user)})
+    assert _signed_in(client)
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != before
+
+
+def test_after_logout_the_old_cookie_is_rejected_by_the_server():
+    client = signed_in(make_user("owner@acme.test"))
+    client.get(reverse("orgs:dashboard"))
+    old = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post(reverse("account_logout"))
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = old
+    assert replay.get(reverse("orgs:dashboard")).status_code == 302
+
+
+def test_inactivity_beyond_the_idle_timeout_signs_out(monkeypatch):
+    client = signed_in(make_user("owner@acme.test"))
+    now = [time.time()]  # the sign-in stamped the real time
+    monkeypatch.setattr(middleware, "now", lambda: now[0])
+    assert client.get(reverse("orgs:dashboard")).status_code == 200
+    now[0] += settings.SESSION_IDLE_TIMEOUT - 60
+    assert client.get(reverse("orgs:dashboard")).status_code == 200
+    now[0] += settings.SESSION_IDLE_TIMEOUT + 1
+    response = client.get(reverse("orgs:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    assert not _signed_in(client)
+
+
+def test_the_absolute_lifetime_signs_out_even_an_active_session(monkeypatch):
+    client = signed_in(make_user("owner@acme.test"))
+    now = [time.time()]  # the sign-in stamped the real time
+    monkeypatch.setattr(middleware, "now", lambda: now[0])
+    client.get(reverse("orgs:dashboard"))
+    step = settings.SESSION_IDLE_TIMEOUT // 2
+    for _ in range(settings.SESSION_ABSOLUTE_TIMEOUT // step):
+        now[0] += step
+        assert client.get(reverse("orgs:dashboard")).status_code == 200
+    now[0] += step
+    assert client.get(reverse("orgs:dashboard")).status_code == 302
+    assert not _signed_in(client)
+
+
+def test_a_password_change_signs_out_the_other_sessions():
+    user = make_user("owner@acme.test")
+    this, other = signed_in(user), signed_in(user)
+    this.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    new = "a brand new long passphrase"
+    response = this.post(reverse("account_change_password"),
+                         {"oldpassword": PASSWORD, "password1": new, "password2": new})
+    assert response.status_code == 302
+    assert this.get(reverse("orgs:dashboard")).status_code == 200
+    assert other.get(reverse("orgs:dashboard")).status_code == 302
+
+
+def test_a_deactivated_users_live_session_is_rejected_on_the_next_request():
+    user = make_user("owner@acme.test")
+    client = signed_in(user)
+    assert client.get(reverse("orgs:dashboard")).status_code == 200
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    assert client.get(reverse("orgs:dashboard")).status_code == 302

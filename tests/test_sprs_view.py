@@ -1,0 +1,272 @@
+from datetime import date, timedelta
+
+import lxml.html
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments.models import Answer, Assessment, today
+from controls.models import Requirement
+
+pytestmark = pytest.mark.django_db
+
+ONE_POINT_POAM = ("3.1.3", "3.1.4", "3.1.6")  # 1 point each, POA&M-eligible
+
+
+def start(client: Client, name: str = "Acme", **extra) -> Assessment:
+    data = {"organization_name": name, "target_level": "l2", "scope": "enterprise", "has_ssp": "yes"} | extra
+    response = client.post(reverse("assessments:start"), data)
+    assert response.status_code == 302, response.content
+    return Assessment.objects.get(organization_name=name)
+
+
+def answer(assessment: Assessment, overrides: dict[str, str | dict], default: str = "met") -> None:
+    """Answer every requirement in scope with ``default``, except ``overrides`` (a status or a dict of fields)."""
+    requirements = Requirement.objects.all()
+    if assessment.target_level == "l1":
+        requirements = requirements.filter(level1_id__gt="")
+    Answer.objects.filter(assessment=assessment).delete()
+    rows = []
+    for req in requirements:
+        values = overrides.get(req.nist_id, default)
+        values = values if isinstance(values, dict) else {"status": values}
+        rows.append(Answer(assessment=assessment, requirement=req, **values))
+    Answer.objects.bulk_create(rows)
+
+
+def url(assessment: Assessment) -> str:
+    return reverse("assessments:sprs", args=[assessment.public_id])
+
+
+def get(client: Client, assessment: Assessment):
+    response = client.get(url(assessment))
+    assert response.status_code == 200
+    return response, lxml.html.fromstring(response.content)
+
+
+def text_of(doc, testid: str) -> str:
+    nodes = doc.xpath(f'//*[@data-testid="{testid}"]')
+    assert nodes, f"no {testid}"
+    return " ".join(" ".join("".join(n.itertext()).split()) for n in nodes)
+
+
+def field_block(doc, name: str):
+    """The form group crispy renders around one field: its input and its error message."""
+    return doc.xpath(f'//*[@id="div_id_{name}"]')[0]
+
+
+def details(**values) -> dict:
+    base = {"assessment_date": "", "affirming_official": "", "ssp_name": "", "ssp_version": "", "ssp_date": "",
+            "conditional_status_date": ""}
+    return base | values
+
+
+def test_owner_sees_the_worksheet_and_it_is_private(client):
+    assessment = start(client)
+    response, doc = get(client, assessment)
+    assert doc.xpath("//h1")[0].text_content().startswith("SPRS worksheet: Acme")
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_outsider_and_anonymous_get_404_and_cannot_post(client):
+    assessment = start(client)
+    outsider = Client()
+    start(outsider, name="Other Co")
+    anonymous = Client()
+    for other in (outsider, anonymous):
+        assert other.get(url(assessment)).status_code == 404
+        assert other.post(url(assessment), details(affirming_official="Mallory")).status_code == 404
+    assessment.refresh_from_db()
+    assert assessment.affirming_official == ""
+
+
+def test_worksheet_lists_exactly_what_sprs_asks_for_level_2(client):
+    assessment = start(client, cage_codes="1abc2 3DEF4", employee_count="42", scope="enclave")
+    answer(assessment, {
+        "3.1.3": {"status": "not_met", "planned_date": date(2027, 3, 1)},
+        "3.1.4": {"status": "not_met", "planned_date": date(2027, 5, 15)},
+        "3.1.6": {"status": "not_met", "planned_date": date(2027, 4, 1)},
+        # A planned date on a met requirement is not part of the plan of action.
+        "3.1.1": {"status": "met", "planned_date": date(2029, 1, 1)},
+    })
+    Assessment.objects.filter(pk=assessment.pk).update(
+        assessment_date=date(2026, 11, 2), affirming_official="Jo Smith, CEO", ssp_name="Acme SSP",
+        ssp_version="2.1", ssp_date=date(2026, 10, 30), conditional_status_date=date(2026, 11, 20))
+    _, doc = get(client, assessment)
+    rows = [th.text_content() for th in doc.xpath('//table[@data-testid="sprs-fields"]//th')]
+    assert rows == ["Date of the assessment", "Summary score", "Assessment scope", "CAGE code(s) covered",
+                    "Employee count", "System Security Plan", "Plan of Action completion date", "Status type",
+                    "Affirming official"]
+    assert text_of(doc, "assessment-date") == "2026-11-02"
+    assert text_of(doc, "score") == "107 out of 110"
+    assert text_of(doc, "scope").startswith("Enclave")
+    assert text_of(doc, "cage-codes") == "1ABC2, 3DEF4"
+    assert text_of(doc, "employee-count") == "42"
+    assert text_of(doc, "ssp") == "Name: Acme SSP Version: 2.1 Date: 2026-10-30"
+    assert text_of(doc, "poam-date").startswith("2027-05-15 (the latest planned completion date of the 3 open")
+    status = text_of(doc, "status-type")
+    assert status.startswith("Conditional (Level 2)")
+    assert "POA&M closeout deadline: 2027-05-19, 180 days from the Conditional status date (2026-11-20)" in status
+    assert text_of(doc, "affirming-official") == "Jo Smith, CEO"
+    assert not doc.xpath('//*[starts-with(@data-testid, "missing-")]')
+    assert not doc.xpath('//*[@data-testid="unanswered"]')
+    assert not doc.xpath('//*[@data-testid="poam-late"]')
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.6").update(planned_date=date(2027, 6, 1))
+    _, doc = get(client, assessment)
+    assert text_of(doc, "poam-date").startswith("2027-06-01")
+    assert "(2027-06-01) is after this deadline" in text_of(doc, "poam-late")
+
+
+def test_missing_values_say_not_set_and_link_to_where_they_are_set(client):
+    assessment = start(client)
+    answer(assessment, {"3.1.3": "not_met"})
+    _, doc = get(client, assessment)
+    settings_url = reverse("assessments:edit", args=[assessment.public_id])
+    for name in ("assessment_date", "ssp_name", "ssp_version", "ssp_date", "affirming_official"):
+        missing = doc.xpath(f'//*[@data-testid="missing-{name}"]')[0]
+        assert missing.text == "Not set"
+        assert missing.getnext().get("href") == f"#id_{name}"
+        assert doc.xpath(f'//*[@id="id_{name}"]'), f"the link to {name} must land on its field"
+    for name in ("cage_codes", "employee_count"):
+        assert doc.xpath(f'//*[@data-testid="missing-{name}"]')[0].getnext().get("href") == settings_url
+    assert "no planned completion date" in text_of(doc, "poam-undated")
+    assert "Estimated" not in text_of(doc, "status-type")
+    assert "an estimate until the Conditional status date is set" in text_of(doc, "status-type")
+
+
+def test_poam_date_is_not_needed_at_110_and_unknown_without_planned_dates(client):
+    assessment = start(client)
+    answer(assessment, {})
+    _, doc = get(client, assessment)
+    assert text_of(doc, "score") == "110 out of 110"
+    assert text_of(doc, "poam-date") == "Not needed: every requirement is met (score 110)."
+    assert text_of(doc, "status-type") == "Final (Level 2)"
+    answer(assessment, {"3.1.3": "not_met", "3.1.4": {"status": "not_met", "planned_date": date(2027, 1, 1)}})
+    _, doc = get(client, assessment)
+    assert text_of(doc, "poam-date").startswith("2027-01-01")
+    assert "1 open requirement has no planned completion date, so this date is not final" in text_of(
+        doc, "poam-undated")
+
+
+def test_no_ssp_means_no_score_and_a_blank_assessment_never_shows_110(client):
+    assessment = start(client, has_ssp="no")
+    _, doc = get(client, assessment)
+    assert text_of(doc, "score").startswith("No score yet")
+    assert "109 requirements still unanswered" in text_of(doc, "unanswered")
+    assert text_of(doc, "status-type") == "Not decided: 109 requirements unanswered"
+    with_ssp = start(client, name="Blank Co")
+    _, doc = get(client, with_ssp)
+    assert text_of(doc, "score") == "-203 out of 110 (provisional: 109 unanswered)"
+
+
+def test_blocked_assessment_has_no_cmmc_status(client):
+    assessment = start(client)
+    answer(assessment, {"3.5.3": "partial"})
+    _, doc = get(client, assessment)
+    assert text_of(doc, "score") == "107 out of 110"
+    assert text_of(doc, "status-type").startswith("No CMMC status")
+
+
+def test_post_saves_the_details_and_only_them(client):
+    assessment = start(client, cage_codes="1ABC2")
+    response = client.post(url(assessment), details(
+        assessment_date="2026-11-02", affirming_official="  Jo Smith, CEO ", ssp_name="Acme SSP", ssp_version="3",
+        ssp_date="2026-10-01", conditional_status_date="2026-11-10"))
+    assert response.status_code == 302 and response["Location"] == url(assessment)
+    assessment.refresh_from_db()
+    assert (assessment.assessment_date, assessment.affirming_official, assessment.ssp_name, assessment.ssp_version,
+            assessment.ssp_date, assessment.conditional_status_date) == (
+        date(2026, 11, 2), "Jo Smith, CEO", "Acme SSP", "3", date(2026, 10, 1), date(2026, 11, 10))
+    assert assessment.organization_name == "Acme" and assessment.cage_codes == "1ABC2"
+    _, doc = get(client, assessment)
+    assert text_of(doc, "affirming-official") == "Jo Smith, CEO"
+    assert "Saved the SPRS details." in doc.text_content()
+
+
+def test_post_with_a_bad_date_shows_the_error_at_the_field_and_keeps_the_other_values(client):
+    assessment = start(client)
+    future = (today() + timedelta(days=3)).isoformat()
+    response = client.post(url(assessment), details(
+        assessment_date=future, affirming_official="Jo Smith", ssp_name="Acme SSP", ssp_date="2026-02-30"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors.as_data()
+    assert errors["assessment_date"][0].code == "date_in_future"
+    assert errors["ssp_date"][0].code == "invalid"
+    doc = lxml.html.fromstring(response.content)
+    block = field_block(doc, "assessment_date")
+    assert "The assessment date cannot be in the future." in block.text_content()
+    assert block.xpath(".//input")[0].get("value") == future
+    assert "Enter a valid date." in field_block(doc, "ssp_date").text_content()
+    assert field_block(doc, "ssp_date").xpath(".//input")[0].get("value") == "2026-02-30"
+    assert field_block(doc, "affirming_official").xpath(".//input")[0].get("value") == "Jo Smith"
+    assert field_block(doc, "ssp_name").xpath(".//input")[0].get("value") == "Acme SSP"
+    assert "Jo Smith" not in field_block(doc, "assessment_date").text_content()
+    # Nothing was saved, and the worksheet does not pretend otherwise.
+    assessment.refresh_from_db()
+    assert assessment.affirming_official == "" and assessment.assessment_date is None
+    assert text_of(doc, "affirming-official").startswith("Not set")
+
+
+@pytest.mark.parametrize("values, field, code", [
+    ({"assessment_date": "2026-11-02", "conditional_status_date": "2026-11-01"}, "conditional_status_date",
+     "status_before_assessment"),
+    ({"ssp_date": "1999-12-31"}, "ssp_date", "date_too_early"),
+    ({"ssp_version": "v" * 51}, "ssp_version", "max_length"),
+])
+def test_each_validation_error_has_its_code(client, values, field, code):
+    assessment = start(client)
+    response = client.post(url(assessment), details(**values))
+    assert response.status_code == 400
+    assert [e.code for e in response.context["form"].errors.as_data()[field]] == [code]
+
+
+def test_an_empty_post_clears_the_details(client):
+    assessment = start(client)
+    Assessment.objects.filter(pk=assessment.pk).update(affirming_official="Jo", assessment_date=date(2026, 1, 5))
+    assert client.post(url(assessment), details()).status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.affirming_official == "" and assessment.assessment_date is None
+
+
+def test_level1_worksheet_shows_the_level1_fields_and_no_score(client):
+    assessment = start(client, target_level="l1", cage_codes="1ABC2")
+    answer(assessment, {})
+    Assessment.objects.filter(pk=assessment.pk).update(assessment_date=date(2026, 11, 2), affirming_official="Jo")
+    response, doc = get(client, assessment)
+    rows = [th.text_content() for th in doc.xpath('//table[@data-testid="sprs-fields"]//th')]
+    assert rows == ["CMMC level", "CMMC status date", "Assessment scope", "CAGE code(s)", "Compliance result",
+                    "Affirming official"]
+    assert text_of(doc, "level") == "Level 1 (self-assessment)"
+    assert text_of(doc, "status-date").startswith("2026-11-02")
+    assert text_of(doc, "compliance").startswith("Met")
+    assert not doc.xpath('//*[@data-testid="score"]') and "out of 110" not in response.content.decode()
+    assert set(response.context["form"].fields) == {"assessment_date", "affirming_official"}
+    answer(assessment, {"3.1.1": "not_met"})
+    _, doc = get(client, assessment)
+    assert text_of(doc, "compliance").startswith("Not met: 1 requirement not met; Level 1 allows no POA&M")
+
+
+def test_level1_post_ignores_level2_fields(client):
+    assessment = start(client, target_level="l1")
+    assert client.post(url(assessment), details(assessment_date="2026-11-02", ssp_name="Sneaky")).status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.assessment_date == date(2026, 11, 2) and assessment.ssp_name == ""
+
+
+def test_query_count_is_constant_whatever_the_number_of_answers(client, django_assert_num_queries):
+    assessment = start(client)
+    for overrides in (None, {n: {"status": "not_met", "planned_date": date(2027, 1, 1)} for n in ONE_POINT_POAM}):
+        if overrides is not None:
+            answer(assessment, overrides)  # from 1 answer to all 110
+        # 1 session, 2 assessment, 3 catalog objectives, 4 requirements with family (rules), 5 answers (score),
+        # 6 planned completion dates.
+        with django_assert_num_queries(6):
+            assert client.get(url(assessment)).status_code == 200
+
+
+def test_overview_links_to_results_and_the_worksheet(client):
+    assessment = start(client)
+    body = client.get(reverse("assessments:overview", args=[assessment.public_id])).content.decode()
+    assert f'href="{url(assessment)}"' in body
+    assert f'href="{reverse("assessments:results", args=[assessment.public_id])}"' in body
