@@ -104,16 +104,3 @@ def assert_private(response) -> None:
     assert response["Referrer-Policy"] == "same-origin"
     assert "noindex" in response["X-Robots-Tag"]
 
-
-def assessment_urls(assessment: Assessment) -> list[str]:
-    """Every URL of this module's views that names the assessment."""
-    pid = assessment.public_id
-    return [
-        reverse("assessments:overview", args=[pid]),
-        reverse("assessments:recovery_key", args=[pid]),
-        reverse("assessments:edit", args=[pid]),
-        reverse("assessments:family", args=[pid, "AC"]),
-        reverse("assessments:answer", args=[pid, "3.1.1"]),
-        reverse("assessments:answer_history", args=[pid, "3.1.1"]),
-        reverse("assessments:objective", args=[pid, "3.1.1[a]"]),
-    ]

@@ -141,7 +141,7 @@ def fill_to_budget(ssp: SystemSecurityPlan) -> None:
 
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', '=HYPERLINK("http://x","y")', "+1",
            "-2+3", "@SUM(1)", "{{7*7}}", "{% raw %}", "]]>", "\u202eexe.txt", "\U0001f600", "&amp; &lt;b&gt;"]
-XML_ILLEGAL = "\x0b\x1b\ufffe\x00"
+XML_ILLEGAL = "\x0b\x1b\ufffe"  # NUL cannot be stored at all (PostgreSQL, and forms refuse it)
 
 
 def pdf_text(pdf: bytes, *args: str) -> str:
