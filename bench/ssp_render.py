@@ -143,7 +143,7 @@ def main() -> int:
         from weasyprint import HTML
 
         from cmmc_site.render_guard import run_limited
-        from ssp import render_docx, render_pdf
+        from ssp import jobs, render_docx, render_pdf
         from ssp.document import build_document
 
         doc = build_document(complete_plan())
@@ -156,7 +156,7 @@ def main() -> int:
         bare_docx_time, _ = best(lambda: bare_docx(paragraphs, tables), DOCX_RUNS)
         ours_pdf, pdf = best(lambda: render_pdf.render(doc), PDF_RUNS)
         bare_pdf, _ = best(lambda: HTML(string=bare_html, base_url=base_url).write_pdf(), PDF_RUNS)
-        child_pdf, _ = best(lambda: run_limited(render_pdf.render, doc), 1)
+        child_pdf, _ = best(lambda: run_limited(jobs.pdf, doc), 1)
 
     from pypdf import PdfReader
 

@@ -109,6 +109,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "cache_table",
+        # The cache holds rate-limit counters: the default cap of 300 entries would let a client evict its own
+        # counters by creating many keys (culling deletes arbitrary entries).
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "1000000"))},
     }
 }
 

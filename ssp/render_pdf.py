@@ -9,7 +9,8 @@ The font is DejaVu Sans from Debian's fonts-dejavu-core, served as a static file
 "vendor/dejavu"): nothing third-party is committed, and every PDF embeds the same font whatever the machine has.
 
 ``render`` runs in the calling process. Views run it through ``cmmc_site.render_guard.run_limited`` (a child
-process with a wall-clock and an address-space limit); the document model is plain picklable data for that.
+process with a wall-clock and an address-space limit) by way of ``ssp.jobs``; the document model is plain picklable
+data for that.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from assessments.views import READ, WRITE, _methods, private
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Objective, catalog_revision
 
-from . import images, render_docx, render_pdf
+from . import images, jobs
 from .document import MAX_PLAN_CHARS, ChangeRow, SspDocument, build_document
 from .forms import (
     ContactForm,
@@ -183,8 +183,8 @@ def generate(request: HttpRequest, public_id: str) -> HttpResponse:
                 code="plan_too_large", params={"size": f"{doc.size:,}", "limit": f"{MAX_PLAN_CHARS:,}"}))
             return render(request, "ssp/overview.html", _overview_context(ssp, doc, form), status=400)
         # Each render in its own child process, bounded in time and memory (render_guard).
-        docx = run_limited(render_docx.render, doc)
-        pdf = run_limited(render_pdf.render, doc)
+        docx = run_limited(jobs.docx, doc)
+        pdf = run_limited(jobs.pdf, doc)
         try:
             version = record_version(ssp=ssp, label=data["label"], generated_on=on, description=data["description"],
                                      made_by=data["made_by"], catalog_revision=catalog_revision(), draft=doc.draft,
@@ -226,7 +226,7 @@ def poam_docx(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
         return redirect_
-    body = run_limited(render_docx.render_poam, build_document(ssp))
+    body = run_limited(jobs.poam_docx, build_document(ssp))
     return _attachment(body, DOCX_TYPE, f"poam-{public_id}.docx")
 
 

@@ -44,6 +44,14 @@ def test_collectstatic_hashes_and_compresses_bootstrap_and_our_files(static_root
 
 
 @pytest.mark.slow
+def test_bootstrap_builds_no_page_uses_are_not_collected(static_root):
+    paths = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    bootstrap = sorted(name.rsplit("/", 1)[-1] for name in paths if name.startswith("vendor/bootstrap/"))
+    assert bootstrap == ["bootstrap.bundle.min.js", "bootstrap.bundle.min.js.map", "bootstrap.min.css",
+                         "bootstrap.min.css.map"]
+
+
+@pytest.mark.slow
 def test_bootstraps_source_map_reference_points_at_a_collected_file(static_root):
     paths = json.loads((static_root / "staticfiles.json").read_text())["paths"]
     css = (static_root / paths["vendor/bootstrap/css/bootstrap.min.css"]).read_text()

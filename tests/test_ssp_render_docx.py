@@ -142,3 +142,15 @@ def test_poam_alone_has_the_open_items_and_the_same_header(ssp):
                                                     "Responsible", "Planned completion", "Note"]
     assert [r.cells[0].text for r in table.rows[1:]] == ["3.1.3 Control CUI Flow"]
     assert document.sections[0].header.paragraphs[1].text == doc.header_text
+
+
+def test_unconfirmed_starting_text_is_flagged_where_it_stands(ssp):
+    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.5").update(
+        description="Starting words.", starting_text="Starting words.", starting_text_pending=True)
+    document = read(render_docx.render(build_document(ssp)))
+    paragraphs = document.paragraphs
+    flags = [i for i, p in enumerate(paragraphs) if p.style.name == "SSP Flag"]
+    assert len(flags) == 1
+    heading = max(i for i, p in enumerate(paragraphs[:flags[0]]) if p.style.name == "Heading 3")
+    assert paragraphs[heading].text.startswith("3.1.5 ")
+    assert paragraphs[flags[0]].text.startswith("STARTING TEXT, NOT YET CONFIRMED")

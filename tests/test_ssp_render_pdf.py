@@ -143,3 +143,13 @@ def test_pathological_long_words_render_quickly_and_completely(ssp):
     pdf = render_pdf.render(build_document(ssp))
     text = pdf_text(pdf).replace("\u200b", "")
     assert "".join(re.findall(r"A{10,}", text)) == word  # nothing cut off at the margin
+
+
+def test_unconfirmed_starting_text_is_flagged_in_the_pdf(ssp):
+    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.5").update(
+        description="Starting words.", starting_text="Starting words.", starting_text_pending=True)
+    doc = build_document(ssp)
+    text = " ".join(pdf_body_text(render_pdf.render(doc), doc.header_text).split())
+    assert text.count("STARTING TEXT, NOT YET CONFIRMED") == 1
+    block = text[text.index("3.1.5 Least Privilege"):text.index("3.1.6 ")]
+    assert "STARTING TEXT, NOT YET CONFIRMED" in block and "Starting words." in block

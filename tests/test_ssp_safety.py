@@ -12,7 +12,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from cmmc_site.render_guard import run_limited
-from ssp import images, render_docx, render_pdf
+from ssp import images, jobs, render_docx, render_pdf
 from ssp.document import MAX_PLAN_CHARS, build_document
 from ssp.models import RequirementImplementation
 
@@ -160,8 +160,8 @@ def test_100_kb_in_one_field_still_renders_both_documents(client):
     RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(description=big)
     doc = build_document(ssp)
     started = time.monotonic()
-    docx = run_limited(render_docx.render, doc, timeout=settings.RENDER_TIMEOUT)
-    pdf = run_limited(render_pdf.render, doc, timeout=settings.RENDER_TIMEOUT)
+    docx = run_limited(jobs.docx, doc)
+    pdf = run_limited(jobs.pdf, doc)
     assert time.monotonic() - started < settings.RENDER_TIMEOUT
     assert big.strip() in docx_body_text(docx)
     assert pdf_text(pdf).count("Lorem ipsum") > 1500
@@ -178,8 +178,8 @@ def test_the_largest_plan_renders_within_the_render_limits(client):
     assert MAX_PLAN_CHARS * 0.97 < doc.size <= MAX_PLAN_CHARS and not doc.too_large
     started = time.monotonic()
     # The production bounds (settings.RENDER_TIMEOUT seconds, RENDER_MEMORY_MB of address space), in a child process.
-    docx = run_limited(render_docx.render, doc)
-    pdf = run_limited(render_pdf.render, doc)
+    docx = run_limited(jobs.docx, doc)
+    pdf = run_limited(jobs.pdf, doc)
     elapsed = time.monotonic() - started
     assert elapsed < settings.RENDER_TIMEOUT
     assert docx.startswith(b"PK") and pdf.startswith(b"%PDF")

@@ -1,0 +1,25 @@
+"""The render functions the views hand to ``cmmc_site.render_guard.run_limited``.
+
+They import their renderer when called, that is in the render child process (whose fork server has WeasyPrint
+loaded already): the web workers never import WeasyPrint themselves.
+"""
+
+from .document import SspDocument
+
+
+def docx(doc: SspDocument) -> bytes:
+    from . import render_docx
+
+    return render_docx.render(doc)
+
+
+def poam_docx(doc: SspDocument) -> bytes:
+    from . import render_docx
+
+    return render_docx.render_poam(doc)
+
+
+def pdf(doc: SspDocument) -> bytes:
+    from . import render_pdf
+
+    return render_pdf.render(doc)
