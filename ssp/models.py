@@ -390,6 +390,11 @@ def record_version(*, ssp: SystemSecurityPlan, label: str, generated_on, descrip
     if SspVersion.objects.filter(ssp=ssp, label=label).exists():
         raise LabelTaken(label)
     number = (SspVersion.objects.filter(ssp=ssp).aggregate(n=Max("number"))["n"] or 0) + 1
+    if not draft:
+        # SPRS asks which SSP the score covers: the latest final version is that plan.
+        Assessment.objects.filter(pk=ssp.assessment_id).update(
+            ssp_name=(ssp.system_name or "System Security Plan")[:200], ssp_version=label[:50], ssp_date=generated_on
+        )
     return SspVersion.objects.create(
         ssp=ssp, number=number, label=label, generated_on=generated_on, description=description, made_by=made_by,
         catalog_revision=catalog_revision, draft=draft, docx=docx, docx_sha256=sha256(docx), pdf=pdf,

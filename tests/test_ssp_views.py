@@ -394,6 +394,8 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     assert response.status_code == 302, response.content[:2000]
     first = SspVersion.objects.get(ssp=ssp, number=1)
     assert first.draft and first.label == "1.0" and len(first.catalog_revision) == 12
+    ssp.assessment.refresh_from_db()
+    assert ssp.assessment.ssp_version == ""  # a draft is not the plan SPRS refers to
     docx = client.get(url("version_docx", ssp.assessment, 1))
     pdf = client.get(url("version_pdf", ssp.assessment, 1))
     assert docx["Content-Disposition"] == f'attachment; filename="ssp-{ssp.assessment.public_id}-v1.docx"'
@@ -413,6 +415,9 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     assert generate(client, ssp, "1.1").status_code == 302
     second = SspVersion.objects.get(ssp=ssp, number=2)
     assert not second.draft
+    ssp.assessment.refresh_from_db()  # the SPRS worksheet now names the final plan
+    assert (ssp.assessment.ssp_name, ssp.assessment.ssp_version, ssp.assessment.ssp_date) == (
+        ssp.system_name, "1.1", second.generated_on)
     assert not any("DRAFT" in text for text in pdf_pages(client.get(url("version_pdf", ssp.assessment, 2)).content))
     again = client.get(url("version_pdf", ssp.assessment, 1))
     assert again.content == pdf.content and client.get(url("version_docx", ssp.assessment, 1)).content == \
