@@ -1,9 +1,12 @@
-"""Fixed-window rate limits in the shared cache (the database cache by default, so all app servers agree)."""
+"""Fixed-window rate limits counted in the database, so all app servers agree and simultaneous requests count."""
 
 import hashlib
+import random
 import time
+from datetime import UTC, datetime
 
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 
 
@@ -15,15 +18,23 @@ def client_ip(request: HttpRequest) -> str:
 
 def hit(scope: str, identity: str, *, limit: int, window: int) -> bool:
     """Count one attempt; return False once more than ``limit`` attempts fell in the current window."""
-    bucket = int(time.time() // window)
+    from accounts.models import RateCounter
+
+    now = time.time()
+    bucket = int(now // window)
     digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    key = f"rl:{scope}:{digest}:{bucket}"
-    if cache.add(key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, timeout=window + 1)
-            count = 1
+    key = f"{scope[:60]}:{digest}:{bucket}"
+    expires_at = datetime.fromtimestamp((bucket + 1) * window, tz=UTC)
+    with transaction.atomic():
+        # UPDATE ... SET count = count + 1 takes the row lock until commit: concurrent hits queue here and each
+        # reads back a distinct count (the cache's read-then-write incr let a burst through uncounted).
+        if not RateCounter.objects.filter(key=key).update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateCounter.objects.create(key=key, count=1, expires_at=expires_at)
+            except IntegrityError:  # another request created it first
+                RateCounter.objects.filter(key=key).update(count=F("count") + 1)
+        count = RateCounter.objects.filter(key=key).values_list("count", flat=True).get()
+    if random.random() < 0.01:  # nosec B311: housekeeping sample, not security
+        RateCounter.objects.filter(expires_at__lt=datetime.fromtimestamp(now, tz=UTC)).delete()
     return count <= limit

@@ -90,3 +90,26 @@ def test_hit_counts_each_scope_and_identity_on_its_own(clock):
     assert [ratelimit.hit("a", "x", limit=2, window=60) for _ in range(3)] == [True, True, False]
     assert ratelimit.hit("a", "y", limit=2, window=60)
     assert ratelimit.hit("b", "x", limit=2, window=60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_attempts_are_each_counted_so_a_burst_cannot_slip_past_the_limit():
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises every write)")
+    barrier = Barrier(12)
+
+    def attempt(_: int) -> bool:
+        try:
+            barrier.wait()
+            return ratelimit.hit("burst", "203.0.113.5", limit=8, window=3600)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        allowed = list(pool.map(attempt, range(12)))
+    assert allowed.count(True) == 8 and allowed.count(False) == 4
