@@ -109,3 +109,16 @@ class RequireMFAMiddleware:
             return redirect_to_login(request.get_full_path())
         request._mfa_verified = True  # read by orgs.access for the rest of this request only
         return None
+
+
+def clear_site_data_on_logout(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Signing out also tells the browser to drop its cache and storage, so Back shows no assessment data."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if request.method == "POST" and match is not None and match.url_name == "account_logout":
+            response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
+
+    return middleware

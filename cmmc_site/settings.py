@@ -69,6 +69,7 @@ MIDDLEWARE = [
     # Idle and absolute session lifetimes, then MFA before anything else (see accounts/middleware.py).
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
+    "accounts.middleware.clear_site_data_on_logout",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -1,0 +1,158 @@
+"""Browser checks (security check 24) in a real Chromium against live_server: no Referer and no request to another
+origin, a stored script payload stays text, nothing in browser storage. The "not saved" and conflict journeys are in
+test_browser_questionnaire.py."""
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from assessments.models import Answer, Assessment
+
+from .test_browser_questionnaire import (
+    click,
+    csp_violations,
+    css,
+    field,
+    radio,
+    save_state,
+    start_through_the_form,
+    wait,
+)
+
+pytestmark = [pytest.mark.browser]
+
+PAYLOAD = "<img src=x onerror=window.__pwned=1>"
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """A second local origin: remembers the path and Referer of every request it gets."""
+
+    seen: list[tuple[str, str | None]]
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        self.server.seen.append((self.path, self.headers.get("Referer")))  # type: ignore[attr-defined]
+        body = b"<!doctype html><title>elsewhere</title><p>elsewhere</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def other_origin() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.2", 0), Recorder)
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def hosts_requested(browser) -> set[str]:
+    """Every origin this document loaded anything from (itself, CSS, JS, images, htmx requests)."""
+    urls = browser.execute_script(
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".map(e => e.name);")
+    assert urls
+    return {urlsplit(url).netloc for url in urls}
+
+
+def test_an_assessment_page_sends_no_referer_to_another_origin_and_loads_nothing_from_one(
+    live_server, catalog_db, browser, other_origin
+):
+    own_host = urlsplit(live_server.url).netloc
+    start_through_the_form(browser, live_server.url)
+    assessment = Assessment.objects.get(organization_name="Browser Co")
+    overview = f"{live_server.url}/a/{assessment.public_id}/"
+    browser.get(overview)
+    assert hosts_requested(browser) == {own_host}
+    # Same-origin navigation keeps the referrer (why "same-origin", not "no-referrer": README, Security).
+    click(browser, css(browser, "#progress a"))
+    wait(browser, lambda: "/family/AC/" in browser.current_url)
+    assert browser.execute_script("return document.referrer;") == overview
+    policy = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(location.href).then(r => done(r.headers.get('Referrer-Policy')), e => done(String(e)));")
+    assert policy == "same-origin"
+    click(browser, radio(browser, "3.1.1", "met"))
+    wait(browser, lambda: save_state(browser, "3.1.1") == "Saved")
+    assert hosts_requested(browser) == {own_host}  # the page, its static files and the htmx save
+
+    # A link in the page to another origin (as a user's note or the guidance could hold one).
+    host, port = other_origin.server_address[:2]
+    elsewhere = f"http://{host}:{port}/landing"
+    browser.execute_script(
+        "const a = document.createElement('a'); a.href = arguments[0]; a.id = 'elsewhere'; a.textContent = 'x';"
+        "document.querySelector('main').append(a); a.click();", elsewhere)
+    wait(browser, lambda: browser.current_url == elsewhere)
+    assert ("/landing", None) in other_origin.seen
+    # Later requests (its favicon) carry its own address at most, never ours.
+    assert not [seen for seen in other_origin.seen if own_host in (seen[1] or "")], other_origin.seen
+    assert browser.execute_script("return document.referrer;") == ""
+
+
+def test_a_script_payload_in_a_note_stays_text_and_nothing_is_kept_in_browser_storage(
+    live_server, catalog_db, browser
+):
+    browser.get_log("browser")  # drop what earlier tests left
+    start_through_the_form(browser, live_server.url)
+    assessment = Assessment.objects.get(organization_name="Browser Co")
+    base = f"{live_server.url}/a/{assessment.public_id}"
+    browser.get(f"{base}/family/AC/")
+    field(browser, "3.1.1", "note").send_keys(PAYLOAD)
+    click(browser, radio(browser, "3.1.1", "not_met"))
+    wait(browser, lambda: save_state(browser, "3.1.1") == "Saved")
+    assert Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1").note == PAYLOAD
+
+    def assert_inert() -> None:
+        assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length;") == 0
+        assert browser.execute_script("return typeof window.__pwned;") == "undefined"
+
+    # The htmx reply re-rendered the block with the stored note; then a full page load of the same page.
+    assert field(browser, "3.1.1", "note").get_attribute("value") == PAYLOAD
+    assert_inert()
+    browser.get(f"{base}/family/AC/")
+    assert field(browser, "3.1.1", "note").get_attribute("value") == PAYLOAD
+    assert_inert()
+    # The note printed as table text.
+    browser.get(f"{base}/answer/3.1.1/history/")
+    assert PAYLOAD in browser.find_element(By.TAG_NAME, "main").text
+    assert_inert()
+    # Nothing escaped, so the CSP had nothing to block.
+    assert csp_violations(browser) == []
+
+    # (d) Nothing the user typed was kept in the browser's storage for this origin.
+    # The one exception is htmx's own bookkeeping: it records the current path (already in the browser's history)
+    # in sessionStorage whenever it loads, and keeps no page snapshot there (we never push URLs with htmx).
+    local, session = browser.execute_script(
+        "return [Object.entries(localStorage), Object.entries(sessionStorage)];")
+    assert local == []
+    assert session == [["htmx-current-path-for-history", f"/a/{assessment.public_id}/answer/3.1.1/history/"]]
+
+
+def test_markup_that_got_into_the_page_anyway_runs_no_script_and_the_violation_is_reported_to_the_console(
+    live_server, catalog_db, browser
+):
+    """The second line of defence: if escaping ever failed, the CSP (no inline handlers) still stops the payload."""
+    start_through_the_form(browser, live_server.url)
+    assessment = Assessment.objects.get(organization_name="Browser Co")
+    browser.get(f"{live_server.url}/a/{assessment.public_id}/family/AC/")
+    browser.get_log("browser")  # drop what came before
+    browser.execute_script("document.querySelector('main').insertAdjacentHTML('beforeend', arguments[0]);", PAYLOAD)
+    logged: list[dict] = []
+
+    def violation_reported() -> bool:
+        logged.extend(browser.get_log("browser"))
+        return any("Content Security Policy" in entry["message"] for entry in logged)
+
+    wait(browser, violation_reported)
+    assert browser.execute_script("return typeof window.__pwned;") == "undefined"
