@@ -31,8 +31,17 @@ def catalog_db(transactional_db):
     call_command("createcachetable", verbosity=0)
 
 
+@pytest.fixture
+def browser(_chromium) -> Iterator[object]:
+    """One Chromium for the session, but each test starts on a blank page with an empty console log, so what one
+    test leaves behind (a deliberate 404 or CSP violation) never fails the next."""
+    _chromium.get("about:blank")
+    _chromium.get_log("browser")  # reading the log drains it
+    yield _chromium
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def _chromium() -> Iterator[object]:
     """Debian's Chromium driven through chromedriver. Missing pieces fail the run, never skip it."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
