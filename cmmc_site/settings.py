@@ -58,6 +58,7 @@ MIDDLEWARE = [
     # First: every response gets an X-Request-ID and every log line of the request carries it.
     "cmmc_site.request_logging.RequestIdMiddleware",
     "cmmc_site.health.HealthCheckMiddleware",  # /healthz: before sessions, auth, HTTPS redirect and Host check
+    "cmmc_site.csp_report.CspReportMiddleware",  # /csp-report/: browsers post without cookies or CSRF token
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "cmmc_site.context_processors.csrf_cookie_name",
             ],
         },
     },
@@ -167,6 +169,8 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
+    # Browsers post what the policy blocked here; it is logged (cmmc_site/csp_report.py).
+    "report-uri": ["/csp-report/"],
 }
 # Never a referrer to another site. Not "no-referrer": with it Chromium sends `Origin: null` on every same-origin
 # form POST, which Django's CSRF check rightly refuses (403), so no plain form would work. "same-origin" leaks

@@ -2,16 +2,20 @@
 origin, a stored script payload stays text, nothing in browser storage. The "not saved" and conflict journeys are in
 test_browser_questionnaire.py."""
 
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
+from django.urls import reverse
 from selenium.webdriver.common.by import By
 
 from assessments.models import Answer, Assessment
 
+from .personas import PASSWORD, make_user, totp_now
 from .test_browser_questionnaire import (
     click,
     csp_violations,
@@ -130,19 +134,19 @@ def test_a_script_payload_in_a_note_stays_text_and_nothing_is_kept_in_browser_st
     # Nothing escaped, so the CSP had nothing to block.
     assert csp_violations(browser) == []
 
-    # (d) Nothing the user typed was kept in the browser's storage for this origin.
-    # The one exception is htmx's own bookkeeping: it records the current path (already in the browser's history)
-    # in sessionStorage whenever it loads, and keeps no page snapshot there (we never push URLs with htmx).
+    # (d) Nothing was kept in the browser's storage for this origin: not what the user typed, not a page snapshot,
+    # not even the path htmx notes when it loads (app.js removes it).
     local, session = browser.execute_script(
         "return [Object.entries(localStorage), Object.entries(sessionStorage)];")
-    assert local == []
-    assert session == [["htmx-current-path-for-history", f"/a/{assessment.public_id}/answer/3.1.1/history/"]]
+    assert (local, session) == ([], [])
 
 
-def test_markup_that_got_into_the_page_anyway_runs_no_script_and_the_violation_is_reported_to_the_console(
-    live_server, catalog_db, browser
+def test_markup_that_got_into_the_page_anyway_runs_no_script_and_the_violation_is_reported(
+    live_server, catalog_db, browser, caplog
 ):
-    """The second line of defence: if escaping ever failed, the CSP (no inline handlers) still stops the payload."""
+    """The second line of defence: if escaping ever failed, the CSP (no inline handlers) still stops the payload.
+    The browser says so in its console and posts a report, which the server logs (cmmc_site/csp_report.py)."""
+    caplog.set_level(logging.INFO, logger="security")
     start_through_the_form(browser, live_server.url)
     assessment = Assessment.objects.get(organization_name="Browser Co")
     browser.get(f"{live_server.url}/a/{assessment.public_id}/family/AC/")
@@ -156,3 +160,88 @@ def test_markup_that_got_into_the_page_anyway_runs_no_script_and_the_violation_i
 
     wait(browser, violation_reported)
     assert browser.execute_script("return typeof window.__pwned;") == "undefined"
+
+    def server_logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "event=csp_violation" in r.getMessage()]
+
+    wait(browser, server_logged)
+    line = server_logged()[0]
+    assert f"page=/a/{assessment.public_id}/family/AC/" in line and "directive=script-src" in line, line
+
+
+def sign_in_through_the_pages(browser, base: str, user) -> None:
+    """Password, then the TOTP step, as a person does it."""
+    browser.get(f"{base}{reverse('account_login')}")
+    css(browser, "input[name='login']").send_keys(user.email)
+    css(browser, "input[name='password']").send_keys(PASSWORD)
+    click(browser, css(browser, "main form button[type='submit']"))
+    wait(browser, lambda: reverse("mfa_authenticate") in browser.current_url)
+    css(browser, "input[name='code']").send_keys(totp_now(user))
+    click(browser, css(browser, "main form button[type='submit']"))
+    wait(browser, lambda: reverse("mfa_authenticate") not in browser.current_url)
+
+
+def test_signing_in_in_another_tab_does_not_break_the_next_save_in_this_one(live_server, catalog_db, browser):
+    """(c) Django replaces the CSRF token at sign-in; pages opened before still save (app.js sends the fresh one)."""
+    user = make_user("tabs@acme.test")
+    start_through_the_form(browser, live_server.url)
+    assessment = Assessment.objects.get(organization_name="Browser Co")
+    base = f"{live_server.url}/a/{assessment.public_id}"
+    key_tab = browser.current_window_handle
+    browser.get(f"{base}/key/")  # a page with a plain (non-htmx) form
+    browser.switch_to.new_window("tab")
+    family_tab = browser.current_window_handle
+    browser.get(f"{base}/family/AC/")
+    token_before = browser.get_cookie(settings.CSRF_COOKIE_NAME)["value"]
+    browser.switch_to.new_window("tab")
+    sign_in_through_the_pages(browser, live_server.url, user)
+    assert browser.get_cookie(settings.CSRF_COOKIE_NAME)["value"] != token_before  # the token really changed
+    browser.close()
+
+    # The htmx save from the page loaded before signing in.
+    browser.switch_to.window(family_tab)
+    field(browser, "3.1.1", "note").send_keys("Saved after signing in elsewhere")
+    click(browser, radio(browser, "3.1.1", "met"))
+    wait(browser, lambda: save_state(browser, "3.1.1") == "Saved" or save_state(browser, "3.1.1").startswith("Not"))
+    assert save_state(browser, "3.1.1") == "Saved"
+    assert Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1").note == (
+        "Saved after signing in elsewhere")
+    assert csp_violations(browser) == []
+    browser.close()
+
+    # A plain form on a page loaded before signing in: its hidden token is refreshed as it is sent.
+    browser.switch_to.window(key_tab)
+    old_hash = Assessment.objects.get(pk=assessment.pk).recovery_key_hash
+    click(browser, css(browser, "main form.my-3 button"))
+    wait(browser, lambda: css(browser, "#recovery-key").text)
+    assert Assessment.objects.get(pk=assessment.pk).recovery_key_hash not in ("", old_hash)
+
+
+def test_a_save_over_a_change_made_in_another_tab_shows_both_versions_and_keeps_what_was_typed(
+    live_server, catalog_db, browser
+):
+    """(c) Two tabs on one family page; the second saves first; the first sees the conflict, nothing is overwritten."""
+    start_through_the_form(browser, live_server.url)
+    assessment = Assessment.objects.get(organization_name="Browser Co")
+    page = f"{live_server.url}/a/{assessment.public_id}/family/AC/"
+    browser.get(page)
+    first_tab = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(page)
+        field(browser, "3.1.1", "note").send_keys("From the second tab")
+        click(browser, radio(browser, "3.1.1", "not_met"))
+        wait(browser, lambda: save_state(browser, "3.1.1") == "Saved")
+        browser.close()
+    finally:
+        browser.switch_to.window(first_tab)
+
+    field(browser, "3.1.1", "note").send_keys("From the first tab")
+    click(browser, radio(browser, "3.1.1", "met"))
+    wait(browser, lambda: save_state(browser, "3.1.1").startswith("Not saved"))
+    assert "changed elsewhere" in save_state(browser, "3.1.1")
+    assert "From the second tab" in css(browser, "[data-testid='conflict-saved-3.1.1']").text
+    assert field(browser, "3.1.1", "note").get_attribute("value") == "From the first tab"
+    answer = Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1")
+    assert (answer.status, answer.note) == ("not_met", "From the second tab")
+    assert csp_violations(browser) == []

@@ -38,6 +38,7 @@ def _assert_headers(response, *, data_page: bool) -> None:
     csp = _csp(response)
     for directive in ("object-src", "base-uri", "frame-ancestors"):
         assert csp[directive] == ["'none'"], directive
+    assert csp.pop("report-uri") == ["/csp-report/"]  # a path on this site (cmmc_site/csp_report.py)
     for directive, sources in csp.items():
         for source in sources:
             assert source not in ("'unsafe-inline'", "'unsafe-eval'"), directive

@@ -12,6 +12,47 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// htmx notes the current path in the session storage whenever it loads. We never push URLs with htmx, so the note is
+// never needed, and an assessment's address is better kept nowhere but the history.
+try {
+  sessionStorage.removeItem("htmx-current-path-for-history");
+} catch (e) {
+  // storage switched off: nothing was written either
+}
+
+// --- CSRF token --------------------------------------------------------------------------------------------------
+// Django replaces the CSRF token at sign-in. Signing in in another tab leaves this page holding the old token in
+// its forms, and its next save would get 403. So every request sends the token the browser holds now (the
+// cookie), not the one written into the page when it loaded.
+
+function currentCsrfToken() {
+  const meta = document.querySelector("meta[name='csrf-cookie-name']");
+  if (!meta) return null;
+  const prefix = meta.content + "=";
+  for (const part of document.cookie.split(";")) {
+    const cookie = part.trim();
+    if (cookie.startsWith(prefix)) return decodeURIComponent(cookie.slice(prefix.length));
+  }
+  return null;
+}
+
+document.addEventListener("htmx:configRequest", (evt) => {
+  const token = currentCsrfToken();
+  if (!token || evt.detail.verb === "get") return;
+  // Django reads the form field before the header, so the field has to carry the fresh token too.
+  evt.detail.headers["X-CSRFToken"] = token;
+  if (evt.detail.formData && evt.detail.formData.has("csrfmiddlewaretoken")) {
+    evt.detail.formData.set("csrfmiddlewaretoken", token);
+  }
+});
+
+document.addEventListener("submit", (evt) => {
+  // Plain (non-htmx) form posts: refresh the hidden field just before the browser sends it.
+  const token = currentCsrfToken();
+  const input = evt.target.querySelector && evt.target.querySelector("input[name='csrfmiddlewaretoken']");
+  if (token && input) input.value = token;
+});
+
 // --- Questionnaire saves (htmx) ---------------------------------------------------------------------------------
 // Each answer form posts on change and the server answers with the requirement's block. When a save fails the
 // block is not replaced, so everything typed stays on screen; we say so next to the Save button.
