@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from assessments.models import Answer, Assessment
 
-from .personas import PASSWORD, make_user, totp_now
+from .personas import PASSWORD, make_assessment, make_org, make_user, totp_now
 from .test_browser_questionnaire import (
     click,
     csp_violations,
@@ -245,3 +245,29 @@ def test_a_save_over_a_change_made_in_another_tab_shows_both_versions_and_keeps_
     answer = Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1")
     assert (answer.status, answer.note) == ("not_met", "From the second tab")
     assert csp_violations(browser) == []
+
+
+def test_after_signing_out_back_shows_no_assessment_data_and_the_site_storage_is_cleared(
+    live_server, catalog_db, browser
+):
+    """(e) Sign-out sends Clear-Site-Data and every assessment page is no-store, so Back asks the server again."""
+    user = make_user("leaver@acme.test")
+    assessment = make_assessment(make_org("Acme", owner=[user]), "Confidential Widgets LLC")
+    browser.get(f"{live_server.url}/")
+    browser.delete_all_cookies()
+    sign_in_through_the_pages(browser, live_server.url, user)
+    overview = f"{live_server.url}/a/{assessment.public_id}/"
+    browser.get(overview)
+    assert "Confidential Widgets LLC" in browser.page_source
+    browser.execute_script("sessionStorage.setItem('left-behind', '1'); localStorage.setItem('left-behind', '1');")
+
+    click(browser, browser.find_element(By.XPATH, "//nav//button[normalize-space()='Sign out']"))
+    wait(browser, lambda: browser.current_url != overview)
+    assert browser.execute_script("return [sessionStorage.length, localStorage.length];") == [0, 0]
+    assert not browser.get_cookie(settings.SESSION_COOKIE_NAME)
+
+    browser.back()
+    wait(browser, lambda: browser.current_url == overview and browser.execute_script(
+        "return document.readyState;") == "complete")
+    assert "Confidential Widgets LLC" not in browser.page_source
+    assert "note for 3.1.1" not in browser.page_source
