@@ -5,9 +5,13 @@
 - An assessment of an organisation is reachable only by signed-in, MFA-verified members of that organisation.
   Reading (GET/HEAD/OPTIONS) needs viewer, anything else editor; owner-only views pass ``role="owner"``.
 - Strangers get 404 (existence is never revealed); a member whose role is too low gets 403.
+- An anonymous assessment expires ``ANONYMOUS_RETENTION_DAYS`` after its last change (``Assessment.is_expired``).
+  Its holder (the session grant, or the recovery key on the resume page) then gets ``AssessmentExpired``, which
+  the ``private`` view decorator answers with the 410 page; strangers still get 404.
 """
 
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from orgs.access import check_role, member_role, mfa_verified, required_role
 from orgs.models import Role
@@ -15,6 +19,18 @@ from orgs.models import Role
 from .models import Assessment
 
 SESSION_KEY = "assessment_access"
+
+
+class AssessmentExpired(Http404):
+    """The holder of an anonymous assessment asked for it after it expired.
+
+    The ``private`` decorator (assessments/views.py) turns it into the 410 "expired" page. It is an Http404 so
+    that a view without that decorator still answers 404, never 500, and never opens the assessment.
+    """
+
+    def __init__(self, assessment: Assessment):
+        super().__init__("Expired assessment")
+        self.expires_at = assessment.expires_at
 
 
 def grant(request: HttpRequest, assessment: Assessment) -> None:
@@ -33,8 +49,9 @@ def granted_ids(request: HttpRequest) -> list[str]:
 def get_assessment_for_user(request: HttpRequest, public_id: str, *, role: str | None = None) -> Assessment:
     """The assessment if this request may open it with at least ``role`` (default: by HTTP method).
 
-    404 for anyone without access, 403 for a member whose role is too low. The caller's effective role is set
-    on the returned object as ``access_role``.
+    404 for anyone without access, 403 for a member whose role is too low, AssessmentExpired (410) for the holder
+    of an expired anonymous assessment. The caller's effective role is set on the returned object as
+    ``access_role``.
     """
     grants = granted_ids(request)
     if not grants and not mfa_verified(request):
@@ -45,6 +62,9 @@ def get_assessment_for_user(request: HttpRequest, public_id: str, *, role: str |
     if assessment.organization_id is None:
         if str(assessment.access_id) not in grants:
             check_role(request, None, Role.OWNER, "assessment")
+        # Only after the grant check: a stranger must not learn that an expired assessment exists.
+        if assessment.is_expired(timezone.now()):
+            raise AssessmentExpired(assessment)
         assessment.access_role = Role.OWNER
         return assessment
     found = member_role(request, assessment.organization_id)

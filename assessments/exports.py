@@ -41,6 +41,7 @@ VERSION = 1
 # character that JSON escapes as \uXXXX) is about 7.1 MB; anything we wrote must import back.
 MAX_FILE_BYTES = 8 * 1024 * 1024
 DEFAULT_NAME = "Imported assessment"
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # a local file header, an empty archive, a split one
 
 TOP_KEYS = ("format", "version", "exported_at", "catalog_revision", "assessment", "requirements")
 ASSESSMENT_FIELDS = (
@@ -254,6 +255,11 @@ def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 def read_document(raw: bytes) -> object:
     """Bytes of a JSON file (UTF-8, a byte order mark allowed) as Python data."""
+    # Our XLSX export (or any DOCX/zip) uploaded by mistake: say so from the signature alone. Nothing here ever
+    # opens an archive, so a zip bomb costs no more than its own bytes.
+    if raw.startswith(ZIP_SIGNATURES):
+        raise AssessmentFileError('not a JSON export but a zip archive (such as an XLSX or DOCX file); use the file '
+                                  'from "Whole assessment (JSON)"')
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -1,4 +1,5 @@
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django import forms
@@ -7,6 +8,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
 from controls.models import Requirement
+from orgs.models import Organization
 
 from . import scoring
 from .exports import MAX_FILE_BYTES, AssessmentFileError, parse_document, read_document
@@ -40,6 +42,33 @@ class IntakeForm(forms.ModelForm):
 
     field_order = ["organization_name", "target_level", "has_ssp", "scope", "cage_codes", "employee_count",
                    "objective_mode"]
+
+    def __init__(self, *args, organizations: Sequence[Organization] = (), **kwargs):
+        """``organizations``: where a new assessment may be saved (the signed-in user's organisations in which they
+        are owner or editor). Without them the form has no organisation field at all, so a posted
+        ``organization`` is ignored and the assessment is anonymous (the model field is not editable either)."""
+        super().__init__(*args, **kwargs)
+        self.organizations = {org.public_id: org for org in organizations}
+        if not self.organizations:
+            return
+        self.fields["organization"] = forms.ChoiceField(
+            label="Organisation",
+            choices=[(org.public_id, org.name) for org in organizations],
+            widget=forms.RadioSelect,
+            help_text="Where the assessment is saved: everyone in the organisation can see it according to their "
+            "role.",
+            error_messages={
+                "required": "Choose the organisation to save the assessment in.",
+                "invalid_choice": "Choose one of your organisations in which you are an owner or editor.",
+            },
+        )
+        self.order_fields(["organization", *self.field_order])
+        if self.initial.get("organization") not in self.organizations:
+            self.initial["organization"] = organizations[0].public_id
+
+    def clean_organization(self) -> Organization:
+        # The choices are the user's own organisations, so a valid value is always one of them.
+        return self.organizations[self.cleaned_data["organization"]]
 
     def clean_organization_name(self) -> str:
         name = self.cleaned_data["organization_name"].strip()

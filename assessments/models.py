@@ -1,8 +1,9 @@
 import hashlib
 import secrets
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
@@ -48,6 +49,23 @@ class SspState(models.TextChoices):
     NO = "no", "No, not yet"
 
 
+def anonymous_retention() -> timedelta:
+    """How long an anonymous assessment is kept after its last change (``ANONYMOUS_RETENTION_DAYS``)."""
+    return timedelta(days=settings.ANONYMOUS_RETENTION_DAYS)
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def expired_anonymous(self, now: datetime) -> "AssessmentQuerySet":
+        """Anonymous assessments whose last change is more than the retention period before ``now``.
+
+        The same rule as ``Assessment.is_expired``; an organisation's assessment never expires.
+        """
+        return self.filter(organization=None, updated_at__lt=now - anonymous_retention())
+
+    def unexpired(self, now: datetime) -> "AssessmentQuerySet":
+        return self.exclude(organization=None, updated_at__lt=now - anonymous_retention())
+
+
 class Assessment(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     # The bearer secret: kept only in server-side sessions, never rendered, never in a URL.
@@ -78,11 +96,31 @@ class Assessment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["access_id", "recovery_key_hash"])
 
+    objects = AssessmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-updated_at"]
 
     def __str__(self) -> str:
         return self.organization_name
+
+    # Anonymous assessments are kept ANONYMOUS_RETENTION_DAYS after their last change (every write path bumps
+    # updated_at: answers, objective answers, intake, SPRS details, the SSP, the ISO head start). An expired one
+    # answers 410 to whoever holds it (access.py) until purge_expired_assessments deletes it.
+    @property
+    def retention_days(self) -> int | None:
+        """Days kept after the last change; None for an organisation's assessment (kept until deleted)."""
+        return None if self.organization_id is not None else settings.ANONYMOUS_RETENTION_DAYS
+
+    @property
+    def expires_at(self) -> datetime | None:
+        if self.organization_id is not None or self.updated_at is None:
+            return None
+        return self.updated_at + anonymous_retention()
+
+    def is_expired(self, now: datetime) -> bool:
+        expires = self.expires_at
+        return expires is not None and now > expires
 
     @property
     def level(self) -> scoring.Level:
@@ -364,8 +402,12 @@ def duplicate_assessment(*, source: Assessment, organization_name: str | None = 
 def claim_assessments(*, assessment_ids: list[int], organization) -> int:
     """Move anonymous assessments into an organisation. Their bearer secrets are rotated and their recovery keys
     cleared, so no session grant or key reaches them any more; every answer stays. Returns how many moved."""
+    from django.utils import timezone
+
     moved = 0
-    for assessment in Assessment.objects.select_for_update().filter(pk__in=assessment_ids, organization=None):
+    # An expired one cannot be claimed back: it stays expired until purge_expired_assessments deletes it.
+    for assessment in Assessment.objects.select_for_update().filter(pk__in=assessment_ids, organization=None
+                                                                    ).unexpired(timezone.now()):
         assessment.organization = organization
         assessment.access_id = uuid.uuid4()
         assessment.recovery_key_hash = ""
@@ -380,8 +422,29 @@ def claim_assessments(*, assessment_ids: list[int], organization) -> int:
 def delete_assessment(*, assessment: Assessment) -> None:
     """Delete for good: the assessment, its answers and objective answers, and their history rows (which would
     otherwise keep every note ever written)."""
-    pk = assessment.pk
-    assessment.delete()  # answers cascade; simple_history writes "deleted" rows, removed with the rest below
-    Answer.history.filter(assessment_id=pk).delete()
-    ObjectiveAnswer.history.filter(assessment_id=pk).delete()
-    Assessment.history.filter(id=pk).delete()
+    _delete_for_good([assessment.pk])
+
+
+def _delete_for_good(pks: list[int]) -> None:
+    # Answers, objective answers, the SSP (with its rows, diagram and versions) and the ISO head start cascade;
+    # simple_history writes "deleted" rows, removed with the rest below.
+    Assessment.objects.filter(pk__in=pks).delete()
+    Answer.history.filter(assessment_id__in=pks).delete()
+    ObjectiveAnswer.history.filter(assessment_id__in=pks).delete()
+    Assessment.history.filter(id__in=pks).delete()
+
+
+PURGE_BATCH = 200  # assessments per delete: bounds the rows Django's deletion collector holds in memory
+
+
+@transaction.atomic
+def purge_expired_assessments(*, now: datetime) -> int:
+    """Delete every anonymous assessment expired at ``now`` for good (as ``delete_assessment``); returns how many.
+
+    Idempotent. The rows are locked first: a write racing the purge waits for it, then finds the assessment gone.
+    """
+    pks = list(Assessment.objects.expired_anonymous(now).select_for_update().order_by("pk")
+               .values_list("pk", flat=True))
+    for start in range(0, len(pks), PURGE_BATCH):
+        _delete_for_good(pks[start:start + PURGE_BATCH])
+    return len(pks)

@@ -2,6 +2,7 @@ import copy
 from datetime import date
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_http_methods
 
@@ -16,9 +18,11 @@ from accounts import security
 from cmmc_site import ratelimit
 from controls.models import Family, Objective, Requirement
 from iso27001.hints import hints_for
+from orgs.access import organizations_for
+from orgs.models import Organization, Role
 
 from . import charts, report, scoring
-from .access import get_assessment_for_user, grant, granted_ids
+from .access import AssessmentExpired, get_assessment_for_user, grant, granted_ids
 from .forms import AnswerForm, IntakeForm, ObjectiveAnswerForm, ResumeForm, SprsDetailsForm
 from .models import (
     ANSWER_FIELDS,
@@ -48,11 +52,18 @@ MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_no
 
 
 def private(view):
-    """Assessment pages: never cached, never indexed, never referred to another site."""
+    """Assessment pages: never cached, never indexed, never referred to another site.
+
+    Also the one place where an expired anonymous assessment (AssessmentExpired from the access helper, raised
+    only to whoever holds it) becomes the 410 page: every view that opens an assessment is wrapped in this.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except AssessmentExpired as expired:
+            response = _expired(request, expired)
         add_never_cache_headers(response)
         patch_cache_control(response, no_store=True, private=True)
         response["X-Robots-Tag"] = "noindex, nofollow"
@@ -61,6 +72,12 @@ def private(view):
         return response
 
     return wrapper
+
+
+def _expired(request: HttpRequest, expired: AssessmentExpired) -> HttpResponse:
+    security.event(request, "access", "denied_expired", object="assessment")
+    return render(request, "assessments/expired.html", {
+        "expires_at": expired.expires_at, "retention_days": settings.ANONYMOUS_RETENTION_DAYS}, status=410)
 
 
 def _methods(*methods: str):
@@ -97,7 +114,11 @@ def home(request: HttpRequest) -> HttpResponse:
     mine = []
     if grants := granted_ids(request):
         mine = list(Assessment.objects.filter(access_id__in=grants).order_by("-updated_at")[:20])
-    response = render(request, "home.html", {"mine": mine, "nav": "assess"})
+        now = timezone.now()
+        for a in mine:
+            a.expired = a.is_expired(now)  # its link answers 410: the list says so
+    response = render(request, "home.html", {"mine": mine, "nav": "assess",
+                                             "retention_days": settings.ANONYMOUS_RETENTION_DAYS})
     if mine:
         # The page names this browser's assessments: keep it out of every cache.
         add_never_cache_headers(response)
@@ -109,26 +130,45 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("target_level")  # the guides link here with ?target_level=l1|l2
-    form = IntakeForm(request.POST if request.method == "POST" else None,
+    # A signed-in, MFA-verified owner or editor starts straight in one of their organisations (none otherwise:
+    # the anonymous front door, held by this browser session). Read on every request, like every membership.
+    organizations = [org for org, _ in organizations_for(request, at_least=Role.EDITOR)]
+    form = IntakeForm(request.POST if request.method == "POST" else None, organizations=organizations,
                       initial={"target_level": level if level in TargetLevel.values else TargetLevel.L2,
-                               "scope": Scope.ENTERPRISE})
+                               "scope": Scope.ENTERPRISE,
+                               # The dashboard links here with ?org=<public id>; only a preselection (the form
+                               # falls back to the first organisation if it is not one of the user's).
+                               "organization": request.GET.get("org")})
+    context = {"form": form, "nav": "assess", "organizations": organizations}
     if form.is_bound and form.is_valid():
         if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
-            return _too_many(request, "assessments/start.html", {"form": form, "nav": "assess"})
-        assessment = create_assessment(form=form)
+            return _too_many(request, "assessments/start.html", context)
+        organization = form.cleaned_data.get("organization")
+        assessment = create_assessment(form=form, organization=organization)
+        if organization is not None:
+            # Members reach it by signing in: no recovery key, no session grant.
+            security.event(request, "assessment_create", "success", org=organization.public_id)
+            messages.success(request, f"Started in {organization.name}. Everyone in it can see it according to "
+                                      "their role.")
+            return redirect("assessments:overview", public_id=assessment.public_id)
         # A new grant is a privilege change: a session id planted beforehand must not carry it.
         request.session.cycle_key()
         grant(request, assessment)
         _set_key_pending(request, assessment.public_id, pending=True)
         return redirect("assessments:recovery_key", public_id=assessment.public_id)
-    return render(request, "assessments/start.html", {"form": form, "nav": "assess"},
-                  status=400 if form.is_bound else 200)
+    return render(request, "assessments/start.html", context, status=400 if form.is_bound else 200)
 
 
 @transaction.atomic
-def create_assessment(*, form: IntakeForm) -> Assessment:
-    """The assessment and its 3.12.4 answer. Its recovery key is made when the key page shows it."""
-    assessment = form.save()
+def create_assessment(*, form: IntakeForm, organization: Organization | None = None) -> Assessment:
+    """The assessment and its 3.12.4 answer, in ``organization`` or anonymous. An anonymous assessment's recovery
+    key is made when the key page shows it; an organisation's never has one."""
+    assessment = form.save(commit=False)
+    assessment.organization = organization
+    if organization is not None:
+        # The first line of its activity log (the history middleware records who): where it was started.
+        assessment._change_reason = f"started in {organization.name}"[:100]
+    assessment.save()
     ssp = Requirement.objects.get(nist_id=scoring.SSP_REQUIREMENT)
     has_ssp = form.cleaned_data["has_ssp"] == SspState.YES
     save_answer(assessment=assessment, requirement=ssp,
@@ -181,6 +221,9 @@ def resume(request: HttpRequest) -> HttpResponse:
     form = ResumeForm(request.POST)
     if form.is_valid():
         assessment = Assessment.objects.filter(recovery_key_hash=hash_key(form.cleaned_data["recovery_key"])).first()
+        if assessment is not None and assessment.is_expired(timezone.now()):
+            security.event(request, "recovery_key", "expired")
+            raise AssessmentExpired(assessment)  # the 410 page (see private); no grant
         if assessment is not None:
             request.session.cycle_key()
             grant(request, assessment)

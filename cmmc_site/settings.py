@@ -196,6 +196,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Anonymous assessments live in the session: a long-ish absolute lifetime, renewed on use.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 3600)))
+# An anonymous assessment expires this many days after its last change: its holder gets 410, and
+# `manage.py purge_expired_assessments` (daily, see README) deletes it. Organisations' assessments never expire.
+ANONYMOUS_RETENTION_DAYS = int(os.environ.get("ANONYMOUS_RETENTION_DAYS", "90"))
 SESSION_SAVE_EVERY_REQUEST = False
 # Signed-in sessions (accounts/middleware.py): signed out after this long without a request, and this long in all.
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import security
@@ -42,7 +43,9 @@ def _claimable(request: HttpRequest) -> list[Assessment]:
     grants = granted_ids(request)
     if not grants:
         return []
-    return list(Assessment.objects.filter(access_id__in=grants, organization=None).order_by("-updated_at"))
+    # An expired one is no longer offered: it answers 410 and is about to be deleted (README, Security).
+    return list(Assessment.objects.filter(access_id__in=grants, organization=None).unexpired(timezone.now())
+                .order_by("-updated_at"))
 
 
 @require_GET

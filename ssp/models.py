@@ -8,6 +8,7 @@ import hashlib
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from assessments.models import Answer, Assessment, score_assessment
 from assessments.scoring import Status
@@ -240,6 +241,12 @@ class SspVersion(models.Model):
 # --- Multi-row writes ---------------------------------------------------------------------------------------------
 
 
+def touch_assessment(ssp: SystemSecurityPlan) -> None:
+    """Count a change to the plan as a change to its assessment: an anonymous assessment is kept
+    ANONYMOUS_RETENTION_DAYS after its last change of any kind. Every write to the plan calls this."""
+    Assessment.objects.filter(pk=ssp.assessment_id).update(updated_at=timezone.now())
+
+
 class StaleWrite(Exception):
     """The row changed since the client read it; ``current`` is what is stored now."""
 
@@ -298,6 +305,7 @@ def create_ssp(*, assessment: Assessment) -> SystemSecurityPlan:
         rows.append(row)
     RequirementImplementation.objects.bulk_create(rows)
     Contact.objects.bulk_create(Contact(ssp=ssp, role=role) for role in ContactRole.values)
+    touch_assessment(ssp)
     return ssp
 
 
@@ -330,6 +338,7 @@ def save_implementation(*, row: RequirementImplementation, values: dict, confirm
         current.starting_text_pending = False
     current.version = expected_version + 1
     current.save()
+    touch_assessment(row.ssp)
     return current
 
 
@@ -375,6 +384,8 @@ def sync_from_assessment(*, ssp: SystemSecurityPlan) -> list[str]:
         row.version += 1
         row.save()
         changed.append(requirement.nist_id)
+    if changed:
+        touch_assessment(ssp)
     return changed
 
 
@@ -393,8 +404,11 @@ def record_version(*, ssp: SystemSecurityPlan, label: str, generated_on, descrip
     if not draft:
         # SPRS asks which SSP the score covers: the latest final version is that plan.
         Assessment.objects.filter(pk=ssp.assessment_id).update(
-            ssp_name=(ssp.system_name or "System Security Plan")[:200], ssp_version=label[:50], ssp_date=generated_on
+            ssp_name=(ssp.system_name or "System Security Plan")[:200], ssp_version=label[:50], ssp_date=generated_on,
+            updated_at=timezone.now(),
         )
+    else:
+        touch_assessment(ssp)
     return SspVersion.objects.create(
         ssp=ssp, number=number, label=label, generated_on=generated_on, description=description, made_by=made_by,
         catalog_revision=catalog_revision, draft=draft, docx=docx, docx_sha256=sha256(docx), pdf=pdf,

@@ -50,6 +50,7 @@ from .models import (
     save_implementation,
     sha256,
     sync_from_assessment,
+    touch_assessment,
 )
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -263,6 +264,7 @@ def _save_identification(*, form: IdentificationForm, contacts: list[ContactForm
     for contact in contacts:
         contact.save()
     roles.save()
+    touch_assessment(form.instance)
 
 
 # --- Step 2: environment -------------------------------------------------------------------------------------
@@ -293,6 +295,7 @@ def _save_environment(*, form: EnvironmentForm, tables: list) -> None:
     form.save()
     for formset in tables:
         formset.save()
+    touch_assessment(form.instance)
 
 
 @private
@@ -317,10 +320,12 @@ def diagram_upload(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return _environment_page(request, ssp, diagram_form=form, status=400)
     image: images.Reencoded = form.cleaned_data["image"]
-    NetworkDiagram.objects.update_or_create(ssp=ssp, defaults={
-        "image": image.data, "content_type": image.content_type, "width": image.width, "height": image.height,
-        "sha256": sha256(image.data), "caption": form.cleaned_data["caption"],
-    })
+    with transaction.atomic():
+        NetworkDiagram.objects.update_or_create(ssp=ssp, defaults={
+            "image": image.data, "content_type": image.content_type, "width": image.width, "height": image.height,
+            "sha256": sha256(image.data), "caption": form.cleaned_data["caption"],
+        })
+        touch_assessment(ssp)
     messages.success(request, "Diagram saved.")
     return redirect(reverse("ssp:environment", args=[public_id]) + "#diagram")
 
@@ -331,7 +336,9 @@ def diagram_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
         return redirect_
-    NetworkDiagram.objects.filter(ssp=ssp).delete()
+    with transaction.atomic():
+        if NetworkDiagram.objects.filter(ssp=ssp).delete()[0]:
+            touch_assessment(ssp)
     messages.success(request, "Diagram removed.")
     return redirect(reverse("ssp:environment", args=[public_id]) + "#diagram")
 
@@ -403,6 +410,7 @@ def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpRespo
         return redirect_
     row = get_object_or_404(RequirementImplementation.objects.select_related("requirement__family"),
                             ssp=ssp, requirement__nist_id=nist_id)
+    row.ssp = ssp  # the plan is at hand: no query for it when the save touches the assessment
     req = row.requirement
     form = RequirementForm(request.POST, requirement=req, row=row)
     conflict = None
@@ -449,7 +457,9 @@ def plan(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect_
     form = PlanForm(request.POST if request.method == "POST" else None, instance=ssp)
     if form.is_bound and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            touch_assessment(ssp)
         messages.success(request, "Plan details saved.")
         return redirect("ssp:overview", public_id=public_id)
     return render(request, "ssp/plan.html", _context(ssp, "plan", form=form), status=400 if form.is_bound else 200)

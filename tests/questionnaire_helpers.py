@@ -1,10 +1,12 @@
 """Shared steps for the start / resume / questionnaire view tests (personas: owner, outsider, no link)."""
 
 import re
+from urllib.parse import quote, urlencode
 
 import lxml.html
 from django.test import Client
 from django.urls import reverse
+from hypothesis import strategies as st
 
 from assessments.models import Answer, Assessment
 from controls.models import Requirement
@@ -104,3 +106,105 @@ def assert_private(response) -> None:
     assert response["Referrer-Policy"] == "same-origin"
     assert "noindex" in response["X-Robots-Tag"]
 
+
+
+# --- Big forms and hostile bodies (security check 18) -----------------------------------------------------------
+
+def browser_submission(form, *, fill=None, choose=None, tick=None, click: tuple[str, str] | None = None
+                       ) -> list[tuple[str, str]]:
+    """What a browser sends for ``form`` (an lxml <form>): every enabled named control, in document order.
+
+    Text inputs and textareas send ``fill(element)`` (None: what the page holds); a radio group or a select sends
+    ``choose(name, values)`` (None: the option the page marks); a checkbox is sent when ``tick(element)`` (default:
+    as the page has it); of the buttons only ``click`` (name, value). File inputs send nothing.
+    """
+    pairs: list[tuple[str, str]] = []
+    radio_groups: set[str] = set()
+    for el in form.iter("input", "textarea", "select", "button"):
+        name = el.get("name")
+        if not name or el.get("disabled") is not None:
+            continue
+        kind = (el.get("type") or ("submit" if el.tag == "button" else "text")).lower()
+        if el.tag == "button" or kind in ("submit", "image", "reset"):
+            if click == (name, el.get("value", "")):
+                pairs.append(click)
+        elif kind == "file":
+            continue
+        elif kind == "checkbox":
+            if (tick or (lambda e: e.get("checked") is not None))(el):
+                pairs.append((name, el.get("value", "on")))
+        elif kind == "radio":  # one entry per group, at its first radio
+            if name not in radio_groups:
+                radio_groups.add(name)
+                group = form.xpath(".//input[@type='radio'][@name=$n]", n=name)
+                values = [e.get("value", "on") for e in group]
+                marked = [e.get("value", "on") for e in group if e.get("checked") is not None]
+                chosen = choose(name, values) if choose else None
+                chosen = chosen if chosen is not None else (marked[0] if marked else None)
+                if chosen is not None:
+                    pairs.append((name, chosen))
+        elif el.tag == "select":
+            values = [o.get("value", o.text or "") for o in el.iter("option")]
+            marked = [o.get("value", o.text or "") for o in el.iter("option") if o.get("selected") is not None]
+            chosen = choose(name, values) if choose else None
+            pairs.append((name, chosen if chosen is not None else (marked or values or [""])[0]))
+        else:
+            current = el.get("value", "") if el.tag == "input" else (el.text or "").removeprefix("\n")
+            value = fill(el) if fill and kind != "hidden" else None
+            pairs.append((name, current if value is None else value))
+    return pairs
+
+
+def hostile_body(fields: dict[str, str]) -> bytes:
+    """A form body as a hostile client may send it: URL-encoded UTF-8, in which a lone surrogate stays the
+    invalid three-byte sequence a careless encoder writes (the test client would refuse to encode it)."""
+    def enc(value: str) -> str:
+        return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+    return "&".join(f"{enc(k)}={enc(v)}" for k, v in fields.items()).encode("ascii")
+
+
+def as_received(value: str) -> str:
+    """What the server reads from ``hostile_body``: Django's QueryDict decodes with errors="replace", so invalid
+    UTF-8 becomes U+FFFD."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def post_hostile(client: Client, url: str, fields: dict[str, str], *, htmx: bool = True):
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.generic("POST", url, hostile_body(fields), content_type="application/x-www-form-urlencoded",
+                          **extra)
+
+
+# Any text, with NUL bytes, lone surrogates and the usual troublemakers mixed in.
+HOSTILE_CHARS = st.one_of(st.characters(), st.characters(categories=["Cs"]), st.sampled_from("\x00\r\n\t \u202e\ufeff"))
+HOSTILE_TEXT = st.text(HOSTILE_CHARS, max_size=40)
+
+
+def hostile_value(limit: int) -> st.SearchStrategy[str]:
+    """Short hostile text, or hostile text repeated to one character over ``limit``."""
+    long = HOSTILE_TEXT.filter(str.strip).map(lambda s: (s * (limit // len(s) + 2))[:limit + 1])
+    return st.one_of(HOSTILE_TEXT, long)
+
+
+def hostile_version(current: int) -> st.SearchStrategy[str]:
+    """A version other than the stored one the page sends: a deliberately stale or a tampered one."""
+    return st.one_of(HOSTILE_TEXT, st.integers().map(str)).filter(lambda v: v != str(current))
+
+
+# Plain text as a user types it (no control characters, no lone surrogates).
+BENIGN_TEXT = st.text(st.characters(exclude_categories=["Cc", "Cs"]), max_size=40)
+
+
+def fuzz_fields(data, benign: dict[str, st.SearchStrategy], hostile: dict[str, st.SearchStrategy]) -> dict[str, str]:
+    """A form's fields as a hostile client sends them: one or two get a hostile value, the rest what a page could
+    send, and sometimes one is left out of the body altogether."""
+    bad = data.draw(st.sets(st.sampled_from(sorted(hostile)), min_size=1, max_size=2), label="hostile fields")
+    left_out = data.draw(st.sets(st.sampled_from(sorted(benign)), max_size=1), label="left out")
+    return {name: data.draw(hostile[name] if name in bad else benign[name], label=name)
+            for name in benign if name not in left_out}
+
+
+def post_submission(client: Client, url: str, pairs: list[tuple[str, str]], **extra):
+    """POST ``pairs`` as a browser posts a form without an enctype: URL-encoded, in order."""
+    return client.post(url, urlencode(pairs), content_type="application/x-www-form-urlencoded", **extra)

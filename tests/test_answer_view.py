@@ -3,19 +3,28 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from assessments.forms import AnswerForm
-from assessments.models import Answer, Assessment, today
+from assessments.models import Answer, AnswerStatus, Assessment, today
 from controls.models import Requirement
 
 from .questionnaire_helpers import (
+    BENIGN_TEXT,
+    HOSTILE_TEXT,
     answer_all,
     answer_data,
+    as_received,
     assert_private,
     by_testid,
+    fuzz_fields,
+    hostile_value,
+    hostile_version,
     html,
     outsider,
     post_answer,
+    post_hostile,
     prefix,
     start,
     text,
@@ -388,3 +397,62 @@ def test_a_save_makes_the_same_queries_with_one_answer_and_with_all_110(client, 
         with django_assert_num_queries(UPDATE_QUERIES):
             assert post_answer(client, assessment, "3.1.1", version=1, status="not_met").status_code == 200
     assert Answer.objects.filter(assessment=many).count() == 110
+
+
+# --- Hostile autosaves (security check 18) ----------------------------------------------------------------------
+
+TEXT_LIMITS = {name: AnswerForm.base_fields[name].max_length for name in ("justification", "note", "evidence",
+                                                                            "responsible")}
+# An ordinary requirement, one with a partial state, and 3.12.4 (answered at intake: its row already exists).
+FUZZED = ("3.1.1", "3.5.3", "3.12.4")
+
+
+def written(assessment: Assessment, nist_id: str) -> tuple:
+    """Everything a save could change: the answer row, its history, the assessment's last change."""
+    row = Answer.objects.filter(assessment=assessment, requirement__nist_id=nist_id).values().first()
+    return (row, Answer.history.filter(assessment_id=assessment.pk).count(),
+            Assessment.objects.values_list("updated_at", flat=True).get(pk=assessment.pk))
+
+
+@pytest.fixture
+def fuzzed(client) -> Assessment:
+    return start(client, "Fuzz Co")  # once for all the examples: starting one per example would hit the rate limit
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_hostile_answer_saves_are_saved_or_refused_never_a_500_and_a_refusal_writes_nothing(client, fuzzed, data):
+    nist_id = data.draw(st.sampled_from(FUZZED), label="requirement")
+    before = written(fuzzed, nist_id)
+    version = before[0]["version"] if before[0] else 0
+    future = st.dates(min_value=today() + timedelta(days=1)).map(date.isoformat)
+    fields = fuzz_fields(data, benign={
+        "status": st.sampled_from(["", *AnswerStatus.values]), **dict.fromkeys(TEXT_LIMITS, BENIGN_TEXT),
+        "planned_date": st.one_of(st.just(""), future), "version": st.just(str(version)),
+    }, hostile={
+        "status": HOSTILE_TEXT, **{name: hostile_value(limit) for name, limit in TEXT_LIMITS.items()},
+        "planned_date": st.one_of(HOSTILE_TEXT, st.dates().map(date.isoformat)), "version": hostile_version(version),
+    })
+    htmx = data.draw(st.sampled_from([True, False]), label="htmx")  # mostly the autosave, sometimes a plain form
+    url = reverse("assessments:answer", args=[fuzzed.public_id, nist_id])
+    response = post_hostile(client, url, {f"{prefix(nist_id)}-{k}": v for k, v in fields.items()}, htmx=htmx)
+
+    received = {name: as_received(value) for name, value in fields.items()}
+    saved = 200 if htmx else 302
+    # 422: a rule broken (N/A without a justification, a past date, partial outside 3.5.3); 409 only for a
+    # version other than the stored one.
+    allowed = {saved, 400, 422} | ({409} if fields.get("version") != str(version) else set())
+    event(f"answer {response.status_code}")  # pytest --hypothesis-show-statistics shows the spread
+    assert response.status_code in allowed
+    if any("\x00" in value for value in received.values()) or any(
+            len(received.get(name, "").strip()) > limit for name, limit in TEXT_LIMITS.items()):
+        assert response.status_code == 400
+    if response.status_code != saved:
+        assert written(fuzzed, nist_id) == before
+        return
+    row = stored(fuzzed, nist_id)
+    assert row.version == version + 1
+    assert row.status == received.get("status", "")
+    for name in TEXT_LIMITS:
+        assert getattr(row, name) == received.get(name, "").strip()
+    assert (row.planned_date is None) == (received.get("planned_date", "").strip() == "")

@@ -1,7 +1,10 @@
 """The questionnaire in a real Chromium: start, see the key once, answer with htmx, see the score move."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -175,3 +178,18 @@ def test_what_is_typed_while_a_save_is_on_its_way_is_kept_and_saved_too(live_ser
     answer = Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1")
     assert (answer.status, answer.version) == ("not_met", 2)
     assert csp_violations(browser) == []
+
+
+def test_a_save_to_an_assessment_that_expired_meanwhile_says_so_and_keeps_the_text(live_server, catalog_db, browser):
+    start_through_the_form(browser, live_server.url)
+    assessment = Assessment.objects.get(organization_name="Browser Co")
+    browser.get(f"{live_server.url}/a/{assessment.public_id}/family/AC/")
+    long_ago = timezone.now() - timedelta(days=settings.ANONYMOUS_RETENTION_DAYS + 1)
+    Assessment.objects.filter(pk=assessment.pk).update(updated_at=long_ago)
+
+    field(browser, "3.1.1", "note").send_keys("Typed after it expired")
+    click(browser, radio(browser, "3.1.1", "met"))
+    wait(browser, lambda: save_state(browser, "3.1.1").startswith("Not saved — "))
+    assert "has expired" in save_state(browser, "3.1.1")
+    assert field(browser, "3.1.1", "note").get_attribute("value") == "Typed after it expired"
+    assert not Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.1").exists()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from assessments.forms import ObjectiveAnswerForm
 from assessments.models import Answer, Assessment, ObjectiveAnswer
 from orgs.models import Membership, Role
-from tests.personas import PASSWORD, make_org, make_user, totp_now
+from tests.personas import PASSWORD, make_org, make_user, signed_in, start_anonymous, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -135,9 +135,11 @@ def test_an_assessment_held_by_another_session_cannot_be_claimed(org_people):
     foreign.post(reverse("assessments:start"), {"organization_name": "Theirs", "target_level": "l2",
                                                 "scope": "enterprise", "has_ssp": "yes"})
     theirs = Assessment.objects.get(organization_name="Theirs")
-    client = org_people["clients"]["owner"]
-    client.post(reverse("assessments:start"), {"organization_name": "Mine", "target_level": "l2",
-                                               "scope": "enterprise", "has_ssp": "yes"})
+    # The owner's browser holds an anonymous assessment of its own, started before signing in (signed in as an
+    # owner, a new assessment goes straight into the organisation).
+    client = Client()
+    start_anonymous(client, "Mine")
+    signed_in(org_people["owner"], client)
     response = client.post(reverse("orgs:claim"), {"assessments": [theirs.public_id],
                                                    "organization": org_people["acme"].public_id})
     assert response.status_code == 400

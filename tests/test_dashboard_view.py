@@ -1,11 +1,12 @@
 """The dashboard: each of the user's organisations with its assessments' score, status and last change."""
 
+import lxml.html
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from assessments.models import score_assessment
-from tests.personas import make_assessment
+from tests.personas import make_assessment, make_org, signed_in, start_anonymous
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +46,25 @@ def test_the_dashboard_is_not_cached(org_people):
 
 
 def test_the_dashboard_offers_to_claim_this_browsers_anonymous_assessments(org_people):
-    client = org_people["clients"]["owner"]
-    client.post(reverse("assessments:start"), {"organization_name": "Side", "target_level": "l2",
-                                               "scope": "enterprise", "has_ssp": "yes"})
+    # Started before signing in (signed in as an owner, a new assessment goes straight into the organisation).
+    client = Client()
+    start_anonymous(client, "Side")
+    signed_in(org_people["owner"], client)
     assert reverse("orgs:claim") in client.get(reverse("orgs:dashboard")).content.decode()
+
+
+def test_the_dashboard_links_a_new_assessment_in_each_organisation_the_user_may_edit(org_people):
+    acme, editor = org_people["acme"], org_people["editor"]
+    zeta = make_org("Zeta", viewer=[editor])
+    doc = lxml.html.fromstring(org_people["clients"]["editor"].get(reverse("orgs:dashboard")).content.decode())
+    links = doc.xpath("//main//a[text()='New assessment']/@href")
+    assert doc.xpath(f"//main//section[@aria-labelledby='org-{zeta.public_id}']")  # listed, but a viewer there
+    assert links == [f"{reverse('assessments:start')}?org={acme.public_id}"]
+    # The link lands on the start page with that organisation chosen.
+    start = lxml.html.fromstring(org_people["clients"]["editor"].get(links[0]).content.decode())
+    assert start.xpath("//input[@name='organization'][@checked]/@value") == [acme.public_id]
+    viewer_page = org_people["clients"]["viewer"].get(reverse("orgs:dashboard")).content.decode()
+    assert "New assessment" not in viewer_page
 
 
 def test_the_dashboard_query_count_does_not_grow_with_the_number_of_assessments(org_people, django_assert_num_queries):

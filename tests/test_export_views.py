@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from assessments.models import Answer, Assessment, ObjectiveAnswer, Scope, TargetLevel
 from controls.models import Objective, Requirement
 
+from . import zip_bombs
+
 pytestmark = pytest.mark.django_db
 
 EXPORTS = [
@@ -150,7 +152,8 @@ BAD_FILES = [
     (b'{"requirements": {"3.1.1": {"status": "done"}}}', 'requirements["3.1.1"].status: unknown status "done"'),
     (b'{"requirements": {"3.1.1": {"status": "partial"}}}', 'requirements["3.1.1"]: 3.1.1 has no partial credit'),
     (b'{"format": "cmmc-ready.assessment", "version": 9, "requirements": {}}', "version: 9 is not supported"),
-    (b'{"requirements": {}, "sha256": "abc"}', 'the file: unknown key "sha256"'),
+    (b'{"requirements": {}, "sha256": "abc"}', 'the file: unknown key "sha256"'),  # the format has no checksum
+    (b'{"schema_version": 2, "requirements": {}}', 'the file: unknown key "schema_version"'),
     (b'{"requirements": {"3.1.1": {"note": "a\\u0000b"}}}', "contains a NUL character"),
     (b'{"requirements": {"3.1.1": {"note": "\\ud800"}}}', "unpaired surrogate"),
     (json.dumps({"requirements": {"3.1.1": {"note": "n" * 5001}}}).encode(), "at most 5000 characters allowed"),
@@ -179,6 +182,43 @@ def test_no_file_and_an_oversize_file_get_400(client, monkeypatch):
     assert response.status_code == 400
     assert response.context["form"].errors.as_data()["file"][0].code == "file_too_large"
     assert Assessment.objects.count() == 0
+
+
+def test_a_file_over_8_mb_is_refused_with_the_limit_next_to_the_field(client):
+    from assessments.exports import MAX_FILE_BYTES
+
+    body = b'{"requirements": {}, "pad": "' + b"x" * MAX_FILE_BYTES + b'"}'
+    response = upload(client, body)
+    assert response.status_code == 400
+    error = response.context["form"].errors.as_data()["file"][0]
+    assert error.code == "file_too_large"
+    doc = lxml.html.fromstring(response.content)
+    feedback = " ".join(doc.xpath('//*[contains(@class, "invalid-feedback")]//text()'))
+    assert "The file is too large (at most 8 MB)." in feedback
+    assert Assessment.objects.count() == 0
+
+
+def _poam_xlsx(client: Client) -> bytes:
+    assessment = start(client, "Has an XLSX")
+    return client.get(reverse("assessments:export_xlsx", args=[assessment.public_id])).content
+
+
+@pytest.mark.parametrize("make_zip", [_poam_xlsx, lambda client: zip_bombs.many_entries(),
+                                      lambda client: zip_bombs.high_ratio()],
+                         ids=["our own POA&M XLSX", "10,000 entries", "1000:1 ratio"])
+def test_a_zip_is_refused_as_not_a_json_export_without_being_opened(client, monkeypatch, make_zip):
+    raw = make_zip(client)
+    entries, ratio = zip_bombs.entries_and_ratio(raw)
+    assert raw.startswith(b"PK\x03\x04") and entries >= 1
+    assert make_zip is _poam_xlsx or entries >= 10_000 or ratio >= 100
+    zip_bombs.forbid_decompression(monkeypatch)
+    before = Assessment.objects.count()
+    response = upload(client, raw, name="assessment.json")
+    assert response.status_code == 400
+    error = response.context["form"].errors.as_data()["file"][0]
+    assert error.code == "invalid_assessment_file"
+    assert "not a JSON export but a zip archive" in error.messages[0]
+    assert Assessment.objects.count() == before
 
 
 def test_import_needs_a_csrf_token():

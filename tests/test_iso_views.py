@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -12,9 +13,19 @@ from assessments.models import Answer, score_assessment
 from controls.models import Requirement
 from iso27001.hints import hints_for
 from iso27001.mapping import FIXTURE
-from iso27001.models import HeadStart, save_head_start
+from iso27001.models import Edition, HeadStart, IsoControl, save_head_start
 
-from .questionnaire_helpers import assert_private, by_testid, html, outsider, post_answer, start, text
+from . import zip_bombs
+from .questionnaire_helpers import (
+    assert_private,
+    browser_submission,
+    by_testid,
+    html,
+    outsider,
+    post_answer,
+    start,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +200,40 @@ def test_an_unusable_upload_is_explained_and_the_ticks_are_kept(client, upload, 
     assessment = start(client)
     response = client.post(head_start_url(assessment), {"edition": "2022", "controls": ["A.8.24"],
                                                          "ids_file": upload})
+    assert response.status_code == 400
+    assert message in by_testid(html(response), "file-error")
+    assert checked_boxes(response) == {"A.8.24"}
+    assert not HeadStart.objects.filter(assessment=assessment).exists()
+
+
+def _soa_xlsx() -> bytes:
+    """A real Statement of Applicability spreadsheet, ids and all: still refused (we read text, never archives)."""
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["A.5.15", "Access control", "Applicable"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("make_zip, message", [
+    (_soa_xlsx, "is not a text file"),
+    (zip_bombs.high_ratio, "is not a text file"),
+    (zip_bombs.many_entries, "larger than 200 KB"),
+], ids=["XLSX", "1000:1 ratio", "10,000 entries"])
+def test_a_zip_upload_is_refused_with_a_message_without_being_opened(client, monkeypatch, make_zip, message):
+    raw = make_zip()
+    entries, ratio = zip_bombs.entries_and_ratio(raw)
+    assert make_zip is _soa_xlsx or entries >= 10_000 or ratio >= 100
+    assessment = start(client)
+    zip_bombs.forbid_decompression(monkeypatch)
+    response = client.post(head_start_url(assessment), {
+        "edition": "2022", "controls": ["A.8.24"],
+        "ids_file": SimpleUploadedFile("soa.xlsx", raw, content_type="application/octet-stream"),
+    })
     assert response.status_code == 400
     assert message in by_testid(html(response), "file-error")
     assert checked_boxes(response) == {"A.8.24"}
@@ -423,3 +468,44 @@ def test_the_overview_links_to_the_head_start(client):
     assessment = start(client)
     body = client.get(reverse("assessments:overview", args=[assessment.public_id])).content.decode()
     assert head_start_url(assessment) in body
+
+
+# --- The whole page at once (security check 18) -------------------------------------------------------------
+
+def multipart(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The page's form is multipart (it has a file input): the test client encodes a dict of lists that way."""
+    data: dict[str, list[str]] = {}
+    for name, value in pairs:
+        data.setdefault(name, []).append(value)
+    return data
+
+
+@pytest.mark.parametrize("edition", Edition.values)
+def test_every_control_of_an_edition_ticked_saves_in_one_post_and_so_does_every_theme_button(client, edition):
+    assessment = start(client)
+    themes: dict[str, set[str]] = {}
+    for theme, control_id in IsoControl.objects.filter(edition=edition).values_list("theme", "control_id"):
+        themes.setdefault(theme, set()).add(control_id)
+    every = set().union(*themes.values())
+    form = html(client.get(head_start_url(assessment, edition=edition))).xpath(
+        "//form[@method='post'][.//input[@name='controls']]")[0]
+    pairs = browser_submission(form, tick=lambda el: True, click=("save", "1"))
+    assert {value for name, value in pairs if name == "controls"} == every
+    assert len(pairs) < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    response = client.post(head_start_url(assessment), multipart(pairs))
+    assert response.status_code == 302
+    assert ticked(assessment) == every and HeadStart.objects.get(assessment=assessment).edition == edition
+
+    # Each theme's buttons, pressed in turn on the page as it then stands (its boxes as saved): untick all ...
+    buttons = form.xpath(".//button[@name='clear_theme']/@value")
+    assert set(buttons) == set(themes) and set(form.xpath(".//button[@name='select_theme']/@value")) == set(themes)
+    expected = set(every)
+    for button, change in (("clear_theme", set.difference), ("select_theme", set.union)):
+        for theme in buttons:  # ... then tick all
+            now = ticked(assessment)
+            pairs = browser_submission(form, tick=lambda el, now=now: el.get("value") in now, click=(button, theme))
+            response = client.post(head_start_url(assessment), multipart(pairs))
+            assert response.status_code == 302 and response["Location"].endswith("#theme-" + theme.replace(".", "-"))
+            expected = change(expected, themes[theme])
+            assert ticked(assessment) == expected, (button, theme)
+        assert expected == (set() if button == "clear_theme" else every)

@@ -1,19 +1,34 @@
+from datetime import timedelta
+
 import pytest
+from django.conf import settings as django_settings
+from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from assessments.models import Answer, Assessment, ObjectiveAnswer, score_assessment
-from controls.models import Objective
+from assessments.forms import AnswerForm
+from assessments.models import Answer, Assessment, ObjectiveAnswer, ObjectiveAnswerStatus, score_assessment, today
+from assessments.scoring import SSP_REQUIREMENT
+from controls.models import Objective, Requirement
 
 from .questionnaire_helpers import (
+    HOSTILE_TEXT,
     answer_all,
+    as_received,
     assert_private,
+    browser_submission,
     by_testid,
+    fuzz_fields,
+    hostile_version,
     html,
     objective_prefix,
     outsider,
     post_answer,
+    post_hostile,
     post_objective,
+    post_submission,
     start,
 )
 
@@ -163,3 +178,80 @@ def test_an_objective_save_makes_the_same_queries_with_few_and_many_answers(clie
     for assessment in (few, many):
         with django_assert_num_queries(17):
             assert post_objective(client, assessment, "3.1.1[a]", "met").status_code == 200
+
+
+# --- Big forms and hostile saves (security check 18) ------------------------------------------------------------
+
+
+def test_the_largest_requirement_block_posts_a_handful_of_fields_per_form_and_saves(client, assessment):
+    """The questionnaire never posts a big form: each objective and each requirement's own fields are a form of
+    their own, so the requirement with the most objectives posts no more per request than the one with the fewest."""
+    by_size = list(Requirement.objects.exclude(nist_id=SSP_REQUIREMENT).select_related("family")
+                   .annotate(n=Count("objectives")).order_by("-n", "position"))
+    largest, smallest = by_size[0], by_size[-1]
+    assert largest.n > smallest.n
+
+    def fill(el) -> str:  # every field at its limit; the date one a valid date
+        name = el.get("name").rsplit("-", 1)[1]
+        if name == "planned_date":
+            return (today() + timedelta(days=30)).isoformat()
+        return "x" * AnswerForm.base_fields[name].max_length
+
+    submissions = {}
+    for req in (largest, smallest):
+        doc = html(client.get(reverse("assessments:family", args=[assessment.public_id, req.family.code])))
+        forms = doc.xpath("//section[@id=$id]//form", id=f"req-{req.nist_id}")
+        assert len(forms) == req.n + 1  # one per objective, one for the requirement's own fields
+        submissions[req.nist_id] = [(f.get("action"), browser_submission(f, fill=fill, tick=lambda el: True,
+                                                                         choose=lambda name, values: values[-1]))
+                                    for f in forms]
+    most = {nist_id: max(len(pairs) for _, pairs in forms) for nist_id, forms in submissions.items()}
+    bound = len(AnswerForm.base_fields) + 1  # the largest form's own fields and the CSRF token
+    assert most[largest.nist_id] == most[smallest.nist_id] <= bound < django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+    # Every form of the largest block, filled in full, saves through its view.
+    for action, pairs in submissions[largest.nist_id]:
+        assert post_submission(client, action, pairs, HTTP_HX_REQUEST="true").status_code == 200
+    stored = ObjectiveAnswer.objects.filter(assessment=assessment, objective__requirement=largest)
+    assert sorted(stored.values_list("status", flat=True)) == [ObjectiveAnswerStatus.NA] * largest.n
+    answer = Answer.objects.get(assessment=assessment, requirement=largest)
+    assert len(answer.note) == AnswerForm.base_fields["note"].max_length
+    assert status_of(assessment, largest.nist_id) == "na"
+
+
+FUZZED_OBJECTIVES = ("3.1.1[a]", "3.1.1[f]", "3.5.3[a]")
+
+
+def objective_written(assessment: Assessment, objective_id: str) -> tuple:
+    """Everything an objective save could change: its row, the history, the assessment's last change."""
+    row = ObjectiveAnswer.objects.filter(assessment=assessment, objective__objective_id=objective_id).values().first()
+    return (row, ObjectiveAnswer.history.filter(assessment_id=assessment.pk).count(),
+            Assessment.objects.values_list("updated_at", flat=True).get(pk=assessment.pk))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_hostile_objective_saves_are_saved_or_refused_never_a_500_and_a_refusal_writes_nothing(client, assessment,
+                                                                                               data):
+    objective_id = data.draw(st.sampled_from(FUZZED_OBJECTIVES), label="objective")
+    before = objective_written(assessment, objective_id)
+    version = before[0]["version"] if before[0] else 0
+    fields = fuzz_fields(data, benign={"status": st.sampled_from(["", *ObjectiveAnswerStatus.values]),
+                                       "version": st.just(str(version))},
+                         hostile={"status": HOSTILE_TEXT, "version": hostile_version(version)})
+    url = reverse("assessments:objective", args=[assessment.public_id, objective_id])
+    p = objective_prefix(objective_id)
+    # htmx: the autosave; a plain form is redirected back whatever happened, so only htmx shows the outcome.
+    response = post_hostile(client, url, {f"{p}-{k}": v for k, v in fields.items()})
+
+    received = {name: as_received(value) for name, value in fields.items()}
+    allowed = {200, 400} | ({409} if fields.get("version") != str(version) else set())
+    event(f"objective {response.status_code}")
+    assert response.status_code in allowed
+    if any("\x00" in value for value in received.values()):
+        assert response.status_code == 400
+    if response.status_code != 200:
+        assert objective_written(assessment, objective_id) == before
+        return
+    row = ObjectiveAnswer.objects.get(assessment=assessment, objective__objective_id=objective_id)
+    assert (row.version, row.status) == (version + 1, received.get("status", ""))

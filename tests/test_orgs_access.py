@@ -97,9 +97,13 @@ def test_a_session_grant_does_not_open_an_organisation_assessment(org_people):
 
 
 def test_a_signed_in_member_keeps_their_anonymous_grants_too(org_people):
-    client = org_people["clients"]["owner"]
+    # Started before signing in: signed in as an owner, a new assessment goes straight into the organisation.
+    client = Client()
     anonymous = start_anonymous(client, "Side project")
+    signed_in(org_people["owner"], client)
     assert client.get(reverse("assessments:overview", args=[anonymous.public_id])).status_code == 200
+    anonymous.refresh_from_db()
+    assert anonymous.organization is None
 
 
 def test_the_answer_history_is_for_owners_and_editors_only(org_people):

@@ -32,6 +32,28 @@ def test_starting_an_assessment_ignores_organisation_and_ids(org_people):
     assert assessment.organization is None and assessment.public_id != EXTRA["public_id"]
 
 
+def test_an_anonymous_start_naming_an_organisations_public_id_stays_anonymous(org_people):
+    client = Client()
+    response = client.post(reverse("assessments:start"), EXTRA | {
+        "organization": org_people["acme"].public_id, "organization_name": "Sneaky", "target_level": "l2",
+        "scope": "enterprise", "has_ssp": "yes"})
+    assessment = Assessment.objects.get(organization_name="Sneaky")
+    assert response["Location"] == reverse("assessments:recovery_key", args=[assessment.public_id])
+    assert assessment.organization is None
+    assert org_people["clients"]["owner"].get(reverse("assessments:overview", args=[assessment.public_id])
+                                              ).status_code == 404
+
+
+def test_starting_in_an_organisation_takes_only_the_chosen_organisation(org_people):
+    acme = org_people["acme"]
+    org_people["clients"]["editor"].post(reverse("assessments:start"), EXTRA | {
+        "organization": acme.public_id, "organization_name": "Member Co", "target_level": "l2",
+        "scope": "enterprise", "has_ssp": "yes"})
+    assessment = Assessment.objects.get(organization_name="Member Co")
+    assert assessment.organization == acme
+    assert assessment.public_id != EXTRA["public_id"] and assessment.recovery_key_hash == ""
+
+
 def test_assessment_settings_cannot_move_an_assessment_to_another_organisation(org_people):
     assessment = make_assessment(org_people["acme"])
     org_people["clients"]["owner"].post(reverse("assessments:edit", args=[assessment.public_id]), EXTRA | {

@@ -1,25 +1,47 @@
 import hashlib
 import io
+import itertools
 import re
+from datetime import date, timedelta
 
 import lxml.html
 import pytest
+from django.conf import settings as django_settings
+from django.db import models
 from django.test import Client
 from django.urls import reverse
 from docx import Document
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
+from assessments.models import Assessment
 from cmmc_site import render_guard
+from ssp.forms import EnvironmentForm, IdentificationForm, RequirementForm, UserRoleFormSet
 from ssp.models import (
+    ROWS_MAX,
     Contact,
     HardwareItem,
+    ImplementationStatus,
     NetworkDiagram,
     RequirementImplementation,
     SspVersion,
     SystemSecurityPlan,
     UserRole,
 )
+from ssp.views import TABLES
 
+from .questionnaire_helpers import (
+    BENIGN_TEXT,
+    HOSTILE_TEXT,
+    as_received,
+    browser_submission,
+    fuzz_fields,
+    hostile_value,
+    hostile_version,
+    post_hostile,
+    post_submission,
+)
 from .ssp_helpers import (
     answer_all,
     complete,
@@ -27,6 +49,7 @@ from .ssp_helpers import (
     pdf_pages,
     plan_for,
     start_assessment,
+    words,
 )
 
 pytestmark = pytest.mark.django_db
@@ -478,3 +501,171 @@ def test_organisation_members_read_by_role_and_only_editors_write(client):
     assert as_editor.post(url("sync", assessment)).status_code == 302
     assert as_stranger.get(url("overview", assessment)).status_code == 404
     assert as_stranger.post(url("generate", assessment)).status_code == 404
+
+
+# --- The biggest real forms and hostile saves (security check 18) ---------------------------------------------
+
+ROW_MODELS = {name: formset.model for name, formset in TABLES} | {"roles": UserRoleFormSet.model}
+ROW_FORMSETS = dict(TABLES) | {"roles": UserRoleFormSet}
+
+
+def model_field(name: str) -> models.Field:
+    """The model field behind a posted name: ``hardware-3-component``, ``system_owner-email`` or ``boundary``."""
+    if row := re.fullmatch(r"(\w+)-\d+-(\w+)", name):
+        return ROW_MODELS[row[1]]._meta.get_field(row[2])
+    if "-" in name:
+        return Contact._meta.get_field(name.split("-", 1)[1])
+    return SystemSecurityPlan._meta.get_field(name)
+
+
+def fill_everything():
+    """A ``fill`` for browser_submission: every visible field at its model's limit, each value different."""
+    seeds = itertools.count()
+
+    def fill(el) -> str | None:
+        name, seed = el.get("name"), next(seeds)
+        if "__prefix__" in name:
+            return None  # the hidden template row (crispy's empty form): sent as the page has it, empty
+        field = model_field(name)
+        if isinstance(field, models.EmailField):
+            return f"person{seed}@example.com"
+        if isinstance(field, models.IntegerField):
+            return str(seed)
+        return words(field.max_length, seed)
+    return fill
+
+
+def last_choice(name: str, values: list[str]) -> str:
+    return values[-1]
+
+
+def posted_rows(pairs: list[tuple[str, str]], table: str) -> list[dict]:
+    """The rows of ``table`` in the order posted, as {field: value}."""
+    rows: dict[int, dict] = {}
+    for name, value in pairs:
+        if (row := re.fullmatch(rf"{table}-(\d+)-(\w+)", name)) and row[2] not in ("id", "ssp", "DELETE"):
+            rows.setdefault(int(row[1]), {})[row[2]] = value
+    return [rows[i] for i in sorted(rows)]
+
+
+def stored_rows(ssp: SystemSecurityPlan, table: str) -> list[dict]:
+    fields = list(ROW_FORMSETS[table].form.base_fields)
+    return [{k: str(v) for k, v in row.items()}
+            for row in ROW_MODELS[table].objects.filter(ssp=ssp).order_by("pk").values(*fields)]
+
+
+def refusal(response) -> tuple[int, list[str]]:
+    """Why a post was not saved: the page's heading and the messages next to the fields."""
+    texts = page(response).xpath("//h1//text() | //*[contains(@class, 'invalid-feedback')]//text()")
+    return response.status_code, [t.strip() for t in texts if t.strip()]
+
+
+def most_fields(form_class, tables: list[str], *, named_buttons: int = 1) -> int:
+    """What a page posts at most, from the definitions: the CSRF token, the form's fields, the pressed button, and per
+    table its 4 management fields and (ROWS_MAX + the template row) x (its fields + id, plan id, Delete)."""
+    rows = sum(4 + (ROWS_MAX + 1) * (len(ROW_FORMSETS[t].form.base_fields) + 3) for t in tables)
+    return 1 + len(form_class.base_fields) + named_buttons + rows
+
+
+def test_the_environment_page_at_its_largest_saves_every_row_and_field_in_one_post(client, ssp):
+    """The largest form of the product: both narratives, four tables at ROWS_MAX rows, every field at its limit."""
+    tables = [name for name, _ in TABLES]
+    for name in tables:  # two rows short of the limit: the page adds two empty rows, as it does for the user
+        model = ROW_MODELS[name]
+        required = {f.name: f.choices[0][0] if f.choices else "Kept" for f in model._meta.fields
+                    if isinstance(f, models.CharField) and not f.blank}
+        model.objects.bulk_create(model(ssp=ssp, **required) for _ in range(ROWS_MAX - 2))
+    form = page(client.get(url("environment", ssp.assessment))).xpath("//form[@data-testid='environment-form']")[0]
+    pairs = browser_submission(form, fill=fill_everything(), choose=last_choice,
+                               tick=lambda el: not el.get("name").endswith("-DELETE"))
+    response = post_submission(client, url("environment", ssp.assessment), pairs)
+    assert response.status_code == 302, refusal(response)
+    ssp.refresh_from_db()
+    posted = dict(pairs)
+    for name in EnvironmentForm.base_fields:
+        assert getattr(ssp, name) == posted[name], name
+    assert len(posted["boundary"]) > 19_000  # the narratives really are at their limit
+    for name in tables:
+        assert stored_rows(ssp, name) == posted_rows(pairs, name), name
+        assert len(stored_rows(ssp, name)) == ROWS_MAX
+
+    # Now every row is stored: tick every Delete and press "Save and continue", the most a browser can post here.
+    form = page(client.get(url("environment", ssp.assessment))).xpath("//form[@data-testid='environment-form']")[0]
+    pairs = browser_submission(form, choose=last_choice, tick=lambda el: True, click=("next", "1"))
+    assert len(pairs) == most_fields(EnvironmentForm, tables) < django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    response = post_submission(client, url("environment", ssp.assessment), pairs)
+    assert response.status_code == 302, refusal(response)
+    assert response["Location"] == url("requirements", ssp.assessment)
+    assert not any(ROW_MODELS[name].objects.filter(ssp=ssp).exists() for name in tables)
+
+
+def test_the_identification_page_at_its_largest_saves_every_role_contact_and_category(client, ssp):
+    UserRole.objects.bulk_create(UserRole(ssp=ssp, role="Kept", users=1, privileged_users=0)
+                                 for _ in range(ROWS_MAX - 2))
+    form = page(client.get(url("identification", ssp.assessment))).xpath(
+        "//form[@data-testid='identification-form']")[0]
+    pairs = browser_submission(form, fill=fill_everything(), choose=last_choice,
+                               tick=lambda el: not el.get("name").endswith("-DELETE"), click=("next", "1"))
+    # Every Delete box ticked as well would add ROWS_MAX + 1 (the template row's).
+    assert len(pairs) + ROWS_MAX + 1 < django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    response = post_submission(client, url("identification", ssp.assessment), pairs)
+    assert response.status_code == 302, refusal(response)
+    assert response["Location"] == url("environment", ssp.assessment)
+    ssp.refresh_from_db()
+    posted = dict(pairs)
+    assert ssp.cui_categories == [v for k, v in pairs if k == "cui_categories"]
+    assert len(ssp.cui_categories) == len(IdentificationForm.base_fields["cui_categories"].choices)
+    assert (ssp.system_name, ssp.purpose) == (posted["system_name"], posted["purpose"])
+    for contact in Contact.objects.filter(ssp=ssp):
+        assert (contact.name, contact.email) == (posted[f"{contact.role}-name"], posted[f"{contact.role}-email"])
+    assert stored_rows(ssp, "roles") == posted_rows(pairs, "roles")
+    assert len(stored_rows(ssp, "roles")) == ROWS_MAX
+
+
+REQUIREMENT_LIMITS = {name: RequirementForm.base_fields[name].max_length
+                      for name in ("description", "rationale", "responsible", "poam_reference")}
+
+
+def implementation_written(ssp: SystemSecurityPlan, nist_id: str) -> tuple:
+    """Everything a requirement save could change: its row and the assessment's last change."""
+    row = RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id=nist_id).values().first()
+    return row, Assessment.objects.values_list("updated_at", flat=True).get(pk=ssp.assessment_id)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_hostile_requirement_saves_are_saved_or_refused_never_a_500_and_a_refusal_writes_nothing(client, ssp, data):
+    nist_id = data.draw(st.sampled_from(["3.1.1", "3.1.3", "3.1.16"]), label="requirement")
+    before = implementation_written(ssp, nist_id)
+    version = before[0]["version"]
+    future = st.dates(min_value=date.today() + timedelta(days=1)).map(date.isoformat)
+    fields = fuzz_fields(data, benign={
+        "status": st.sampled_from(ImplementationStatus.values), **dict.fromkeys(REQUIREMENT_LIMITS, BENIGN_TEXT),
+        "planned_date": st.one_of(st.just(""), future), "confirm": st.sampled_from(["", "on"]),
+        "version": st.just(str(version)),
+    }, hostile={
+        "status": HOSTILE_TEXT, **{name: hostile_value(limit) for name, limit in REQUIREMENT_LIMITS.items()},
+        "planned_date": HOSTILE_TEXT, "confirm": HOSTILE_TEXT, "version": hostile_version(version),
+    })
+    htmx = data.draw(st.sampled_from([True, False]), label="htmx")  # mostly the autosave, sometimes a plain form
+    prefix = "r" + nist_id.replace(".", "-")
+    response = post_hostile(client, url("requirement", ssp.assessment, nist_id),
+                            {f"{prefix}-{k}": v for k, v in fields.items()}, htmx=htmx)
+
+    received = {name: as_received(value) for name, value in fields.items()}
+    saved = 200 if htmx else 302
+    allowed = {saved, 400} | ({409} if fields.get("version") != str(version) else set())
+    event(f"requirement {response.status_code}")  # pytest --hypothesis-show-statistics shows the spread
+    assert response.status_code in allowed
+    if any("\x00" in value for value in received.values()) or any(
+            len(received.get(name, "").strip()) > limit for name, limit in REQUIREMENT_LIMITS.items()):
+        assert response.status_code == 400
+    if response.status_code != saved:
+        assert implementation_written(ssp, nist_id) == before
+        return
+    row = get_row(ssp, nist_id)
+    assert (row.version, row.status) == (version + 1, received["status"])
+    for name in ("rationale", "responsible", "poam_reference"):
+        assert getattr(row, name) == received.get(name, "").strip()
+    if received.get("description", "").strip() != row.starting_text.strip():  # else the starting text may follow
+        assert row.description == received.get("description", "").strip()

@@ -80,6 +80,10 @@ function failureReason(status) {
     return "this browser no longer has access to the assessment (the session may have expired). Copy what you " +
       "typed, then open the assessment again with your recovery key.";
   }
+  if (status === 410) {
+    return "this anonymous assessment has expired (it was not changed for too long) and can no longer be saved. " +
+      "Copy what you typed, then start a new assessment.";
+  }
   if (status === 403) return "the page is out of date. Copy what you typed, then reload the page.";
   if (status === 400 || status === 413) return "the answer was refused as invalid (too long or malformed).";
   if (status === 429) return "too many saves at once. Wait a moment, then press Save.";
