@@ -1,16 +1,17 @@
 """Downloads (POA&M as CSV/XLSX, the whole assessment as JSON) and the import of an assessment file."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cmmc_site import ratelimit
+from orgs.access import organizations_for
+from orgs.models import Role
 
 from . import exports
-from .access import grant
 from .forms import ImportForm
-from .views import CREATE_LIMIT, _get_assessment_for_user, _set_key_pending, _too_many, private
+from .views import CREATE_LIMIT, _get_assessment_for_user, _too_many, open_new_assessment, private
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -48,17 +49,17 @@ def export_json(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_http_methods(["GET", "POST"])
 def import_assessment(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
-    if request.method == "POST" and form.is_valid():
+    # As when starting one: a signed-in owner or editor imports into one of their organisations.
+    organizations = [org for org, _ in organizations_for(request, at_least=Role.EDITOR)]
+    form = ImportForm(request.POST if request.method == "POST" else None,
+                      request.FILES if request.method == "POST" else None, organizations=organizations)
+    context = {"form": form, "nav": "assess", "organizations": organizations}
+    if form.is_bound and form.is_valid():
         # An import makes a new assessment: it counts against the same limit as starting one.
         if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
-            return _too_many(request, "assessments/import.html", {"form": ImportForm()})
-        assessment = exports.import_json(data=form.cleaned_data["file"])
-        # As for a started assessment: a new grant is a privilege change (fresh session id), and the key page
-        # makes the new recovery key when it shows it.
-        request.session.cycle_key()
-        grant(request, assessment)
-        _set_key_pending(request, assessment.public_id, pending=True)
-        return redirect("assessments:recovery_key", public_id=assessment.public_id)
-    return render(request, "assessments/import.html", {"form": form, "nav": "assess"},
-                  status=400 if form.errors else 200)
+            return _too_many(request, "assessments/import.html",
+                             context | {"form": ImportForm(organizations=organizations)})
+        assessment = exports.import_json(data=form.cleaned_data["file"],
+                                         organization=form.cleaned_data.get("organization"))
+        return open_new_assessment(request, assessment, verb="Imported")
+    return render(request, "assessments/import.html", context, status=400 if form.errors else 200)

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from simple_history.utils import bulk_create_with_history
 
 from controls.models import Objective, Requirement, catalog_revision
+from orgs.models import Organization
 
 from . import scoring
 from .models import (
@@ -428,15 +429,19 @@ def parse_document(data: object, rules: list[scoring.Rule] | None = None) -> Doc
 
 
 @transaction.atomic
-def import_json(*, data: object) -> Assessment:
-    """Create a NEW assessment (new public and access ids) from an assessment file.
+def import_json(*, data: object, organization: Organization | None = None) -> Assessment:
+    """Create a NEW assessment (new public and access ids) from an assessment file, in ``organization`` or
+    anonymous.
 
     Everything is validated before anything is written; a failure writes nothing. Like a started assessment it
     has no recovery key yet: the key page makes one when it shows it (views.recovery_key).
     """
     document = parse_document(data)
     fields = {"organization_name": DEFAULT_NAME} | document.assessment | {"objective_mode": document.objective_mode}
-    assessment = Assessment.objects.create(**fields)
+    assessment = Assessment(**fields, organization=organization)
+    if organization is not None:
+        assessment._change_reason = f"imported into {organization.name}"[:100]  # the activity log's first line
+    assessment.save()
     requirement_pks = dict(Requirement.objects.filter(nist_id__in=list(document.requirements))
                            .values_list("nist_id", "pk"))
     bulk_create_with_history([

@@ -145,18 +145,25 @@ def start(request: HttpRequest) -> HttpResponse:
             return _too_many(request, "assessments/start.html", context)
         organization = form.cleaned_data.get("organization")
         assessment = create_assessment(form=form, organization=organization)
-        if organization is not None:
-            # Members reach it by signing in: no recovery key, no session grant.
-            security.event(request, "assessment_create", "success", org=organization.public_id)
-            messages.success(request, f"Started in {organization.name}. Everyone in it can see it according to "
-                                      "their role.")
-            return redirect("assessments:overview", public_id=assessment.public_id)
-        # A new grant is a privilege change: a session id planted beforehand must not carry it.
-        request.session.cycle_key()
-        grant(request, assessment)
-        _set_key_pending(request, assessment.public_id, pending=True)
-        return redirect("assessments:recovery_key", public_id=assessment.public_id)
+        return open_new_assessment(request, assessment, verb="Started")
     return render(request, "assessments/start.html", context, status=400 if form.is_bound else 200)
+
+
+def open_new_assessment(request: HttpRequest, assessment: Assessment, *, verb: str) -> HttpResponse:
+    """Where a just-created (started or imported) assessment is opened."""
+    organization = assessment.organization
+    if organization is not None:
+        # Members reach it by signing in: no recovery key, no session grant.
+        security.event(request, "assessment_create", "success", org=organization.public_id)
+        messages.success(request, f"{verb} in {organization.name}. Everyone in it can see it according to "
+                                  "their role.")
+        return redirect("assessments:overview", public_id=assessment.public_id)
+    # A new grant is a privilege change: a session id planted beforehand must not carry it. The key page makes
+    # the recovery key when it shows it.
+    request.session.cycle_key()
+    grant(request, assessment)
+    _set_key_pending(request, assessment.public_id, pending=True)
+    return redirect("assessments:recovery_key", public_id=assessment.public_id)
 
 
 @transaction.atomic

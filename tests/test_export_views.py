@@ -134,6 +134,57 @@ def test_import_creates_a_new_assessment_shows_its_new_key_once_and_opens_it(cli
     assert Answer.objects.filter(assessment=copy).count() == Answer.objects.filter(assessment=assessment).count()
 
 
+def _upload_into(client: Client, body: bytes, organization: str | None):
+    data = {"file": SimpleUploadedFile("assessment.json", body, "application/json")}
+    if organization is not None:
+        data["organization"] = organization
+    return client.post(reverse("assessments:import"), data)
+
+
+def test_a_signed_in_editor_imports_into_their_organisation_with_no_recovery_key(client, assessment, org_people):
+    body = client.get(reverse("assessments:export_json", args=[assessment.public_id])).content
+    editor = org_people["clients"]["editor"]
+    page = lxml.html.fromstring(editor.get(reverse("assessments:import")).content)
+    assert page.xpath("//input[@name='organization'][@checked]/@value") == [org_people["acme"].public_id]
+    response = _upload_into(editor, body, org_people["acme"].public_id)
+    copy = Assessment.objects.exclude(pk=assessment.pk).get(organization_name="Acme")
+    assert (response.status_code, response["Location"]) == (302, reverse("assessments:overview",
+                                                                         args=[copy.public_id]))
+    assert copy.organization == org_people["acme"] and copy.recovery_key_hash == ""
+    assert Answer.objects.filter(assessment=copy).count() == Answer.objects.filter(assessment=assessment).count()
+    # Members open it by signing in (the viewer reads it); the importing session holds no grant, strangers get 404.
+    assert org_people["clients"]["viewer"].get(reverse("assessments:overview", args=[copy.public_id])).status_code \
+        == 200
+    assert org_people["clients"]["other_org"].get(
+        reverse("assessments:overview", args=[copy.public_id])).status_code == 404
+    assert editor.get(reverse("assessments:recovery_key", args=[copy.public_id])).status_code == 404
+
+
+def test_importing_into_another_organisation_is_refused_next_to_the_field_and_creates_nothing(
+    client, assessment, org_people
+):
+    body = client.get(reverse("assessments:export_json", args=[assessment.public_id])).content
+    before = Assessment.objects.count()
+    response = _upload_into(org_people["clients"]["editor"], body, org_people["globex"].public_id)
+    assert response.status_code == 400
+    error = lxml.html.fromstring(response.content).xpath("//*[@id='id_organization_error']")
+    assert error and "Choose one of your organisations" in error[0].text_content()
+    assert "Globex" not in response.content.decode()
+    assert Assessment.objects.count() == before
+
+
+def test_a_viewer_only_member_and_an_anonymous_visitor_import_anonymously_whatever_they_post(
+    client, assessment, org_people
+):
+    body = client.get(reverse("assessments:export_json", args=[assessment.public_id])).content
+    for importer in (org_people["clients"]["viewer"], Client()):
+        response = _upload_into(importer, body, org_people["acme"].public_id)
+        copy = Assessment.objects.exclude(pk=assessment.pk).get(organization_name="Acme", organization=None)
+        assert response["Location"] == reverse("assessments:recovery_key", args=[copy.public_id])
+        assert copy.organization is None
+        copy.delete()
+
+
 def test_import_counts_against_the_new_assessment_rate_limit(client, monkeypatch):
     monkeypatch.setattr("assessments.export_views.CREATE_LIMIT", (1, 3600))
     minimal = json.dumps({"requirements": {"3.1.1": {"status": "met"}}})
