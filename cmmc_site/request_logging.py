@@ -5,7 +5,8 @@
 - ``RequestIdFilter`` adds ``request_id`` to every record logged while the request runs.
 - ``JsonFormatter`` writes a fixed set of fields only. Never the request object, headers, cookies, bodies or
   form values: notes, recovery keys and session ids cannot reach the log through it. Messages and tracebacks
-  are also scrubbed of anything shaped like a recovery key, an access id or a cookie value.
+  are also scrubbed of anything shaped like a recovery key, an access id or a cookie value, and paths of the
+  secret that routes carry (invitation tokens, email-confirmation and password-reset keys).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class RequestIdMiddleware:
                     extra={
                         "event": "request",
                         "method": request.method,
-                        "path": request.path,  # never the query string
+                        "path": request.path,  # never the query string; secrets in it are redacted below
                         "status": response.status_code,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                         "client": request.META.get("REMOTE_ADDR", ""),
@@ -84,6 +85,10 @@ class RequestIdFilter(logging.Filter):
 
 
 _REDACTIONS = [
+    # Secrets carried in a URL path: invitation tokens, email-confirmation keys, password-reset keys (access lines
+    # and Django's "Not Found: /path" warnings). tests/test_request_logging.py reverses each route to keep this true.
+    (re.compile(r"(/invitations/|/accounts/confirm-email/|/accounts/password/reset/key/)(?!done/)[^/\s\"]+"),
+     r"\1[redacted]"),
     # Recovery keys: 8 groups of 4 from the recovery alphabet (assessments.models.RECOVERY_ALPHABET).
     (re.compile(r"\b[A-Z2-9]{4}(?:[- ]?[A-Z2-9]{4}){7}\b"), "[recovery-key]"),
     # Access ids and anything else shaped like a dashed UUID.

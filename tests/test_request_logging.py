@@ -106,6 +106,47 @@ def test_notes_recovery_keys_cookies_and_csrf_tokens_never_reach_the_log(capsys)
         assert secret not in out
 
 
+def test_tokens_and_keys_carried_in_a_url_path_never_reach_the_log(capsys, org_people):
+    """Invitation tokens and allauth's email-confirmation and password-reset keys are in the path itself; the
+    access line and Django's "Not Found"/"Gone" warnings show the route with the secret replaced."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from orgs.models import Role, create_invitation
+
+    capsys.readouterr()
+    _, invitation_token = create_invitation(organization=org_people["acme"], email="new@acme.test",
+                                            role=Role.VIEWER, invited_by=org_people["owner"])
+    reset_key = default_token_generator.make_token(org_people["editor"])
+    reset_path = reverse("account_reset_password_from_key",
+                         kwargs={"uidb36": user_pk_to_url_str(org_people["editor"]), "key": reset_key})
+    confirm_key = "MQ:1tTestConfirmKey:abcdefghijklmnopqrstuvwxyz0123456789"
+    client = Client()
+    pages = [
+        reverse("orgs:invitation", args=[invitation_token]),
+        reverse("orgs:invitation", args=["not-a-real-token-but-still-secret-shaped"]),  # 404/410 warning too
+        reset_path,
+        reverse("account_confirm_email", args=[confirm_key]),
+    ]
+    for path in pages:
+        client.get(path)
+
+    out = capsys.readouterr().out
+    paths = [e["path"] for e in log_lines(out) if e.get("event") == "request"]
+    assert len(paths) >= len(pages)
+    for secret in (invitation_token, "not-a-real-token-but-still-secret-shaped", reset_key, confirm_key,
+                   confirm_key.split(":")[-1]):
+        assert secret not in out
+    assert "/invitations/[redacted]/" in paths
+    assert any(p.startswith("/accounts/password/reset/key/[redacted]") for p in paths)
+    assert "/accounts/confirm-email/[redacted]/" in paths
+
+
+def test_path_redaction_keeps_the_route_and_ordinary_paths():
+    assert redact("Not Found: /invitations/abc123/") == "Not Found: /invitations/[redacted]/"
+    assert redact("/accounts/password/reset/key/done/") == "/accounts/password/reset/key/done/"
+    assert redact("/a/AbCdEf/family/AC/") == "/a/AbCdEf/family/AC/"
+
+
 def test_secrets_in_a_message_or_a_traceback_are_redacted(capsys):
     logger = logging.getLogger("tests.request_logging")
     assert isinstance(json_handler().formatter, JsonFormatter)
