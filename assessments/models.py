@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
 from controls.models import Objective, Requirement
+from orgs.models import Role, role_at_least
 
 from . import scoring
 
@@ -125,6 +126,16 @@ class Assessment(models.Model):
     @property
     def level(self) -> scoring.Level:
         return scoring.Level(self.target_level)
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether the person it was opened for may change it: an editor or owner (the holder of an anonymous one is
+        its owner). Reads ``access_role``, which the access helper sets (no query); without it, False.
+
+        Pages show a viewer what is saved without working controls (templates/assessments/_read_only_notice.html
+        says why); the access helper still refuses their POSTs with 403 whatever a page shows.
+        """
+        return role_at_least(getattr(self, "access_role", None), Role.EDITOR)
 
     def cage_code_list(self) -> list[str]:
         return [c for c in self.cage_codes.replace(",", " ").split() if c]

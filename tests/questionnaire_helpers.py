@@ -96,6 +96,29 @@ def by_testid(doc, testid: str) -> str:
     return " ".join(text(n) for n in nodes)
 
 
+def _disabled(el) -> bool:
+    """Disabled as a browser decides: its own attribute, or a disabled fieldset around it (but for that fieldset's
+    first legend, which HTML leaves enabled)."""
+    if el.get("disabled") is not None:
+        return True
+    for fieldset in el.iterancestors("fieldset"):
+        if fieldset.get("disabled") is not None:
+            legend = fieldset.find("legend")
+            if legend is None or legend not in el.iterancestors():
+                return True
+    return False
+
+
+def enabled_post_controls(doc) -> list:
+    """What someone could use to change something from this page: every input (but hidden ones), select, textarea
+    and button of a method=post form that is not disabled. The nav's sign-out form is not a change."""
+    sign_out = reverse("account_logout")
+    return [el for form in doc.xpath("//form[translate(@method, 'POST', 'post')='post']")
+            if form.get("action") != sign_out
+            for el in form.iter("input", "select", "textarea", "button")
+            if not (el.tag == "input" and (el.get("type") or "").lower() == "hidden") and not _disabled(el)]
+
+
 def assert_private(response) -> None:
     """Assessment pages: never stored by a cache, never indexed, never sent as a referrer to another site.
 

@@ -47,6 +47,16 @@ def test_a_new_account_reaches_only_mfa_setup_and_sign_out_until_totp_is_enrolle
     assert not _is_signed_in(client)
 
 
+def test_the_password_asked_again_before_the_first_enrolment_says_why():
+    client = signed_in(make_user("new@example.test", totp=False), mfa=False)
+    response = client.get(reverse("mfa_activate_totp"), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))
+    assert "Two-factor authentication is required for every account" in response.content.decode()
+    # Elsewhere (changing the password) the page stays allauth's own.
+    page = client.get(reverse("account_reauthenticate"), {"next": reverse("account_change_password")})
+    assert page.status_code == 200 and "Two-factor authentication is required" not in page.content.decode()
+
+
 def test_activating_totp_with_a_code_from_the_secret_opens_the_account_in_that_session():
     user = make_user("new@example.test", totp=False)
     org = make_org("Acme", owner=[user])

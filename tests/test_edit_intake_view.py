@@ -4,7 +4,18 @@ from django.urls import reverse
 
 from assessments.models import Answer, Assessment
 
-from .questionnaire_helpers import INTAKE, assert_private, html, outsider, post_answer, start, text
+from .personas import make_assessment
+from .questionnaire_helpers import (
+    INTAKE,
+    assert_private,
+    by_testid,
+    enabled_post_controls,
+    html,
+    outsider,
+    post_answer,
+    start,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +91,26 @@ def test_an_outsider_and_no_link_get_404_and_change_nothing(client, method):
         assert response.status_code == 404
     assessment.refresh_from_db()
     assert assessment.organization_name == "Acme"
+
+
+def test_a_viewer_sees_the_settings_read_only_and_an_editor_can_still_change_them(org_people):
+    """A viewer's save would get 403: the page shows the saved settings in disabled controls, without Save."""
+    assessment = make_assessment(org_people["acme"], objective_mode=True)
+    Assessment.objects.filter(pk=assessment.pk).update(cage_codes="1ABC2")
+    clients = org_people["clients"]
+    doc = html(clients["viewer"].get(edit_url(assessment)))
+    assert "only editors and owners can change them" in by_testid(doc, "read-only")
+    assert not enabled_post_controls(doc) and not doc.xpath("//main//button")
+    assert doc.xpath("//input[@name='cage_codes']/@value") == ["1ABC2"]
+    assert doc.xpath("//input[@name='has_ssp'][@checked]/@value") == ["yes"]
+    assert doc.xpath("//input[@name='objective_mode']/@checked")
+    # The page is not the guard: the viewer's POST is still refused and changes nothing.
+    assert clients["viewer"].post(edit_url(assessment), INTAKE | {"cage_codes": "9ZZZ9"}).status_code == 403
+    assessment.refresh_from_db()
+    assert assessment.cage_codes == "1ABC2"
+    for role in ("editor", "owner"):
+        doc = html(clients[role].get(edit_url(assessment)))
+        assert not doc.xpath("//*[@data-testid='read-only']") and not doc.xpath("//fieldset[@disabled]")
+        names = {el.get("name") for el in enabled_post_controls(doc)}
+        assert {"organization_name", "target_level", "has_ssp", "cage_codes", "objective_mode"} <= names
+        assert doc.xpath("//main//form//button[normalize-space()='Save']")

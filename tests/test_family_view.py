@@ -5,11 +5,14 @@ from django.urls import reverse
 from assessments.models import Answer, Assessment, ObjectiveAnswer
 from controls.models import Family, Objective, Requirement
 
+from .personas import make_assessment
 from .questionnaire_helpers import (
     answer_all,
     assert_private,
     by_testid,
+    enabled_post_controls,
     html,
+    objective_prefix,
     outsider,
     post_answer,
     prefix,
@@ -139,6 +142,26 @@ def test_an_outsider_and_no_link_get_404(client, method):
     assessment = start(client)
     for stranger in (outsider(), Client()):
         assert getattr(stranger, method)(family_url(assessment, "AC")).status_code == 404
+
+
+def test_a_viewer_sees_the_answers_read_only_and_an_editor_sees_the_controls(org_people):
+    """A viewer's saves would get 403: the page shows the answers in disabled controls, without Save or History."""
+    assessment = make_assessment(org_people["acme"], objective_mode=True)
+    url = family_url(assessment, "AC")
+    doc = html(org_people["clients"]["viewer"].get(url))
+    assert "only editors and owners can change them" in by_testid(doc, "read-only")
+    assert not enabled_post_controls(doc)
+    block = doc.xpath("//section[@id='req-3.1.1']")[0]
+    controls = block.xpath(".//input[not(@type='hidden')] | .//textarea | .//select")
+    assert controls and all(c.xpath("ancestor::fieldset[@disabled]") for c in controls)
+    assert block.xpath(".//textarea[@name='r3-1-1-note']")[0].text.strip() == "note for 3.1.1"
+    assert block.xpath(f".//input[@name='{objective_prefix('3.1.1[a]')}-status' and @value='met']/@checked")
+    assert not block.xpath(".//button") and not block.xpath(".//a[normalize-space()='History']")
+    for role in ("editor", "owner"):
+        doc = html(org_people["clients"][role].get(url))
+        assert not doc.xpath("//*[@data-testid='read-only']") and not doc.xpath("//fieldset[@disabled]")
+        assert doc.xpath("//section[@id='req-3.1.1']//button[normalize-space()='Save']")
+        assert len(enabled_post_controls(doc)) > 100  # every answer's and every objective's controls
 
 
 def test_the_owner_may_only_read(client):

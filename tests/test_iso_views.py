@@ -20,6 +20,7 @@ from .questionnaire_helpers import (
     assert_private,
     browser_submission,
     by_testid,
+    enabled_post_controls,
     html,
     outsider,
     post_answer,
@@ -96,6 +97,32 @@ def test_every_iso_page_is_private_for_its_owner(client):
 def test_remove_only_accepts_post(client):
     assessment = start(client)
     assert client.get(reverse("iso27001:remove", args=[assessment.public_id])).status_code == 405
+
+
+def test_a_viewer_sees_the_ticked_controls_read_only_and_an_editor_can_still_change_them(org_people):
+    """A viewer's save or removal would get 403: the ticks show in disabled boxes, without the buttons, the paste
+    and upload fields or the remove form; the search (a GET) still works."""
+    from .personas import make_assessment
+
+    assessment = make_assessment(org_people["acme"])
+    save_head_start(assessment=assessment, edition="2013", control_ids=["A.9.2.1"])
+    clients = org_people["clients"]
+    remove = reverse("iso27001:remove", args=[assessment.public_id])
+    doc = html(clients["viewer"].get(head_start_url(assessment, q="A.9")))
+    assert "only editors and owners can change them" in by_testid(doc, "read-only")
+    assert not enabled_post_controls(doc) and not doc.xpath("//form[@action=$u]", u=remove)
+    assert not doc.xpath("//main//form[@method='post']//button") and not doc.xpath("//textarea[@name='ids']")
+    assert doc.xpath("//input[@id='c-A.9.2.1']/@checked") and not doc.xpath("//input[@id='c-A.9.2.2']/@checked")
+    assert doc.xpath("//form[@method='get']//button[normalize-space()='Show']")  # searching is reading
+    assert clients["viewer"].get(summary_url(assessment)).status_code == 200
+    assert clients["viewer"].post(remove).status_code == 403
+    assert ticked(assessment) == {"A.9.2.1"}
+    for role in ("editor", "owner"):
+        doc = html(clients[role].get(head_start_url(assessment, q="A.9")))
+        assert not doc.xpath("//*[@data-testid='read-only']") and not doc.xpath("//fieldset[@disabled]")
+        names = {el.get("name") for el in enabled_post_controls(doc)}
+        assert {"controls", "ids", "ids_file", "save", "select_theme", "clear_theme"} <= names
+        assert doc.xpath("//form[@action=$u]//button", u=remove)
 
 
 # --- The head-start page -------------------------------------------------------------------------------------

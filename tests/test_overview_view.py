@@ -4,7 +4,17 @@ from django.urls import reverse
 
 from assessments.models import Assessment
 
-from .questionnaire_helpers import answer_all, assert_private, by_testid, html, outsider, start, text
+from .personas import make_assessment
+from .questionnaire_helpers import (
+    answer_all,
+    assert_private,
+    by_testid,
+    enabled_post_controls,
+    html,
+    outsider,
+    start,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +80,25 @@ def test_the_overview_makes_the_same_queries_with_no_answer_and_with_all_110(cli
     with django_assert_num_queries(6):
         response = client.get(overview_url(assessment))
     assert by_testid(html(response), "score") == "110"
+
+
+def test_a_viewer_reads_and_downloads_without_duplicate_or_activity_and_an_editor_still_duplicates(org_people):
+    """A viewer's duplicate would get 403: the overview says why, offers no button, and keeps every download."""
+    assessment = make_assessment(org_people["acme"])
+    clients = org_people["clients"]
+    duplicate = reverse("orgs:duplicate", args=[assessment.public_id])
+    doc = html(clients["viewer"].get(overview_url(assessment)))
+    assert "only editors and owners can change them" in by_testid(doc, "read-only")
+    assert not enabled_post_controls(doc) and not doc.xpath("//form[@action=$u]", u=duplicate)
+    assert not doc.xpath("//main//a[normalize-space()='Activity' or normalize-space()='Delete']")
+    for name in ("export_csv", "export_xlsx", "export_json"):
+        href = reverse(f"assessments:{name}", args=[assessment.public_id])
+        assert doc.xpath("//main//a[@href=$u]", u=href)
+        assert clients["viewer"].get(href).status_code == 200
+    assert clients["viewer"].post(duplicate).status_code == 403  # the page hides it; the server still refuses
+    for role, delete_links in (("editor", 0), ("owner", 1)):
+        doc = html(clients[role].get(overview_url(assessment)))
+        assert not doc.xpath("//*[@data-testid='read-only']")
+        assert [(b.text, b.getparent().get("action")) for b in enabled_post_controls(doc)] == [("Duplicate", duplicate)]
+        assert len(doc.xpath("//main//a[normalize-space()='Delete']")) == delete_links
+        assert doc.xpath("//main//a[normalize-space()='Activity']")

@@ -111,6 +111,7 @@ def test_tokens_and_keys_carried_in_a_url_path_never_reach_the_log(capsys, org_p
     access line and Django's "Not Found"/"Gone" warnings show the route with the secret replaced."""
     from allauth.account.forms import default_token_generator
     from allauth.account.utils import user_pk_to_url_str
+
     from orgs.models import Role, create_invitation
 
     capsys.readouterr()

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from assessments.models import Answer, Assessment, today
 
+from .personas import make_assessment
+from .questionnaire_helpers import enabled_post_controls
 from .report_helpers import ONE_POINT_POAM, answer, start
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +251,27 @@ def test_overview_links_to_results_and_the_worksheet(client):
     body = client.get(reverse("assessments:overview", args=[assessment.public_id])).content.decode()
     assert f'href="{url(assessment)}"' in body
     assert f'href="{reverse("assessments:results", args=[assessment.public_id])}"' in body
+
+
+def test_a_viewer_reads_the_worksheet_and_its_details_read_only_and_an_editor_can_still_save_them(org_people):
+    """A viewer's save would get 403: the details show in disabled fields, without Save or links to set them."""
+    assessment = make_assessment(org_people["acme"])
+    Assessment.objects.filter(pk=assessment.pk).update(affirming_official="Pat Doe")
+    clients = org_people["clients"]
+    _, doc = get(clients["viewer"], assessment)
+    assert "only editors and owners can change them" in text_of(doc, "read-only")
+    assert not enabled_post_controls(doc) and not doc.xpath("//main//button")
+    assert doc.xpath("//input[@name='affirming_official']/@value") == ["Pat Doe"]
+    assert text_of(doc, "affirming-official").startswith("Pat Doe")
+    for name in ("ssp_name", "cage_codes"):
+        missing = doc.xpath(f'//*[@data-testid="missing-{name}"]')[0]
+        assert missing.text == "Not set" and missing.getnext() is None  # nothing offers to set it
+    assert clients["viewer"].post(url(assessment), details(affirming_official="Eve")).status_code == 403
+    assessment.refresh_from_db()
+    assert assessment.affirming_official == "Pat Doe"
+    for role in ("editor", "owner"):
+        _, doc = get(clients[role], assessment)
+        assert not doc.xpath("//*[@data-testid='read-only']") and not doc.xpath("//fieldset[@disabled]")
+        assert set(details()) <= {el.get("name") for el in enabled_post_controls(doc)}
+        assert doc.xpath("//main//form//button[normalize-space()='Save the details']")
+        assert doc.xpath('//*[@data-testid="missing-ssp_name"]')[0].getnext().get("href") == "#id_ssp_name"

@@ -17,6 +17,7 @@ from PIL import Image
 
 from assessments.models import Assessment
 from cmmc_site import render_guard
+from controls.models import Requirement
 from ssp.forms import EnvironmentForm, IdentificationForm, RequirementForm, UserRoleFormSet
 from ssp.models import (
     ROWS_MAX,
@@ -31,11 +32,14 @@ from ssp.models import (
 )
 from ssp.views import TABLES
 
+from .personas import make_assessment
 from .questionnaire_helpers import (
     BENIGN_TEXT,
     HOSTILE_TEXT,
     as_received,
     browser_submission,
+    by_testid,
+    enabled_post_controls,
     fuzz_fields,
     hostile_value,
     hostile_version,
@@ -501,6 +505,69 @@ def test_organisation_members_read_by_role_and_only_editors_write(client):
     assert as_editor.post(url("sync", assessment)).status_code == 302
     assert as_stranger.get(url("overview", assessment)).status_code == 404
     assert as_stranger.post(url("generate", assessment)).status_code == 404
+
+
+def _post_actions(doc) -> set[str]:
+    """The actions of the POST forms someone could submit from the page ("" for the page itself)."""
+    return {next(el.iterancestors("form")).get("action", "") for el in enabled_post_controls(doc)}
+
+
+def test_before_the_plan_is_started_a_viewer_is_told_who_can_start_it_and_an_editor_can(org_people):
+    assessment = make_assessment(org_people["acme"])
+    doc = page(org_people["clients"]["viewer"].get(url("overview", assessment)))
+    assert "only editors and owners can change them" in by_testid(doc, "read-only")
+    assert "an editor or owner can start it" in by_testid(doc, "not-started")
+    assert not enabled_post_controls(doc) and not doc.xpath("//form[@action=$a]", a=url("start", assessment))
+    doc = page(org_people["clients"]["editor"].get(url("overview", assessment)))
+    assert not doc.xpath("//*[@data-testid='read-only' or @data-testid='not-started']")
+    assert _post_actions(doc) == {url("start", assessment)}
+
+
+def test_a_viewer_reads_every_step_read_only_and_downloads_every_version_and_an_editor_still_edits(org_people):
+    """A viewer's saves, uploads, syncs and generations would get 403: each step shows what is saved in disabled
+    controls (or not at all) and says why; every GET download still works."""
+    assessment = make_assessment(org_people["acme"])
+    ssp = plan_for(assessment)
+    SystemSecurityPlan.objects.filter(pk=ssp.pk).update(system_name="Acme CUI Enclave", approver_name="Pat")
+    NetworkDiagram.objects.create(ssp=ssp, image=png_bytes(), content_type="image/png", width=120, height=60,
+                                  sha256="a" * 64)
+    SspVersion.objects.create(ssp=ssp, number=1, label="1.0", generated_on="2026-03-05", description="First",
+                              made_by="Pat", catalog_revision="x", draft=True, docx=b"PK docx", docx_sha256="d",
+                              pdf=b"%PDF pdf", pdf_sha256="p")
+    viewer, editor = org_people["clients"]["viewer"], org_people["clients"]["editor"]
+    here = ""  # the step's own URL: its main form has no action attribute
+    editor_forms = {
+        ("overview",): {url("sync", assessment), url("generate", assessment)},
+        ("identification",): {here},
+        ("environment",): {here, url("diagram_delete", assessment), url("diagram_upload", assessment)},
+        ("family", "AC"): {url("requirement", assessment, r.nist_id)
+                           for r in Requirement.objects.filter(family__code="AC")},
+        ("plan",): {here},
+    }
+    for (name, *args), actions in editor_forms.items():
+        doc = page(viewer.get(url(name, assessment, *args)))
+        assert "only editors and owners can change them" in by_testid(doc, "read-only"), name
+        assert not enabled_post_controls(doc) and not doc.xpath("//main//form//button"), name
+        doc = page(editor.get(url(name, assessment, *args)))
+        assert not doc.xpath("//*[@data-testid='read-only']") and not doc.xpath("//fieldset[@disabled]"), name
+        assert _post_actions(doc) == actions, name
+
+    # What the viewer reads: the saved values, the diagram, why they cannot generate, and every download.
+    assert page(viewer.get(url("identification", assessment))).xpath(
+        "//input[@name='system_name']/@value") == ["Acme CUI Enclave"]
+    assert page(viewer.get(url("plan", assessment))).xpath("//input[@name='approver_name']/@value") == ["Pat"]
+    described = page(viewer.get(url("family", assessment, "AC")))
+    assert textarea(described, "id_r3-1-1-description") == get_row(ssp, "3.1.1").description
+    environment = page(viewer.get(url("environment", assessment)))
+    assert environment.xpath("//img[starts-with(@src, $u)]", u=url("diagram", assessment))
+    assert viewer.get(url("diagram", assessment)).content == png_bytes()
+    doc = page(viewer.get(url("overview", assessment)))
+    assert "only editors and owners can do it" in by_testid(doc, "generate-read-only")
+    for name, body in (("version_docx", b"PK docx"), ("version_pdf", b"%PDF pdf")):
+        assert doc.xpath("//a[@href=$u]", u=url(name, assessment, 1))
+        assert viewer.get(url(name, assessment, 1)).content == body
+    assert doc.xpath("//a[@href=$u]", u=url("poam_docx", assessment))
+    assert viewer.get(url("poam_docx", assessment))["Content-Disposition"].startswith("attachment")
 
 
 # --- The biggest real forms and hostile saves (security check 18) ---------------------------------------------

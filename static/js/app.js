@@ -80,11 +80,20 @@ function failureReason(status) {
     return "this browser no longer has access to the assessment (the session may have expired). Copy what you " +
       "typed, then open the assessment again with your recovery key.";
   }
+  if (status === 401) {
+    // A signed-in session that timed out (accounts/middleware.py): nothing was written.
+    return "you were signed out because your session timed out. Your answer is still here: sign in again in " +
+      "another tab, then press Save.";
+  }
   if (status === 410) {
     return "this anonymous assessment has expired (it was not changed for too long) and can no longer be saved. " +
       "Copy what you typed, then start a new assessment.";
   }
-  if (status === 403) return "the page is out of date. Copy what you typed, then reload the page.";
+  if (status === 403) {
+    // A CSRF refusal, or a role lowered to viewer while the page was open (viewers get a read-only page).
+    return "this page is out of date, or your role in the organisation no longer allows changes. Copy what you " +
+      "typed, then reload the page.";
+  }
   if (status === 400 || status === 413) return "the answer was refused as invalid (too long or malformed).";
   if (status === 429) return "too many saves at once. Wait a moment, then press Save.";
   return "the server had a problem (" + status + "). Your answer is still here: press Save to try again.";
