@@ -20,6 +20,7 @@ STARTED_KEY = "accounts.session_started"
 LAST_SEEN_KEY = "accounts.last_seen"
 # Writing the session on every request costs a DB write; a minute of precision is plenty for a 30-minute limit.
 LAST_SEEN_PRECISION = 60
+SIGNED_OUT_MESSAGE = "You were signed out because your session timed out. Please sign in again."
 
 # What a signed-in user without TOTP may open: enrolment, the re-authentication it may ask for, sign out.
 MFA_SETUP_VIEWS = frozenset({
@@ -53,32 +54,39 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
-        if signed_in:
-            self._check(request)
-        response = self.get_response(request)
+        timed_out = signed_in and self._timed_out(request)
+        if timed_out and request.headers.get("HX-Request") == "true":
+            # An htmx request (an autosave) gets no page to show the message on, and the view would answer the
+            # now anonymous request 404, which the page explains as lost anonymous access: say what happened.
+            # Nothing of the request is processed (no write); static/js/app.js shows this for status 401.
+            response = HttpResponse(SIGNED_OUT_MESSAGE, status=401, content_type="text/plain; charset=utf-8")
+        else:
+            response = self.get_response(request)
         if signed_in:
             # Every page of a signed-in user is personal (recovery codes, members, assessments): never cached.
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
         return response
 
-    def _check(self, request: HttpRequest) -> None:
+    def _timed_out(self, request: HttpRequest) -> bool:
+        """Sign the session out if it ran past a lifetime (True), else note that it was seen."""
         current = now()
         session = request.session
         started = session.get(STARTED_KEY)
         last_seen = session.get(LAST_SEEN_KEY)
         if started is None:
             session[STARTED_KEY] = session[LAST_SEEN_KEY] = current
-            return
+            return False
         idle = last_seen is not None and current - last_seen > settings.SESSION_IDLE_TIMEOUT
         expired = current - started > settings.SESSION_ABSOLUTE_TIMEOUT
         if idle or expired:
             security.event(request, "session_timeout", "logged_out", reason="idle" if idle else "absolute")
             logout(request)
-            messages.info(request, "You were signed out because your session timed out. Please sign in again.")
-            return
+            messages.info(request, SIGNED_OUT_MESSAGE)
+            return True
         if last_seen is None or current - last_seen >= LAST_SEEN_PRECISION:
             session[LAST_SEEN_KEY] = current
+        return False
 
 
 class RequireMFAMiddleware:

@@ -431,14 +431,20 @@ def claim_assessments(*, assessment_ids: list[int], organization) -> int:
 
 @transaction.atomic
 def delete_assessment(*, assessment: Assessment) -> None:
-    """Delete for good: the assessment, its answers and objective answers, and their history rows (which would
-    otherwise keep every note ever written)."""
+    """Delete for good: the assessment, its answers and objective answers, its SSP and ISO 27001 head start, and
+    the history rows of all of them (which would otherwise keep every note and description ever written)."""
     _delete_for_good([assessment.pk])
 
 
 def _delete_for_good(pks: list[int]) -> None:
-    # Answers, objective answers, the SSP (with its rows, diagram and versions) and the ISO head start cascade;
-    # simple_history writes "deleted" rows, removed with the rest below.
+    # Imported here: both apps build on this module. The SSP (with its rows, diagram and versions) and the ISO head
+    # start go first, with their history (see there); answers and objective answers cascade, and simple_history
+    # writes "deleted" rows, removed with the rest below.
+    from iso27001.models import delete_head_starts_for_good
+    from ssp.models import delete_plans_for_good
+
+    delete_plans_for_good(assessment_ids=pks)
+    delete_head_starts_for_good(assessment_ids=pks)
     Assessment.objects.filter(pk__in=pks).delete()
     Answer.history.filter(assessment_id__in=pks).delete()
     ObjectiveAnswer.history.filter(assessment_id__in=pks).delete()

@@ -59,6 +59,10 @@ MIDDLEWARE = [
     "cmmc_site.request_logging.RequestIdMiddleware",
     "cmmc_site.health.HealthCheckMiddleware",  # /healthz: before sessions, auth, HTTPS redirect and Host check
     "cmmc_site.csp_report.CspReportMiddleware",  # /csp-report/: browsers post without cookies or CSRF token
+    # CSP and X-Frame-Options wrap everything below them, so even a response made when a middleware refuses the
+    # request early (a Host not in ALLOWED_HOSTS: 400) carries them.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,8 +75,6 @@ MIDDLEWARE = [
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
     "accounts.middleware.clear_site_data_on_logout",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]

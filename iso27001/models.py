@@ -1,7 +1,8 @@
 from collections.abc import Collection
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from assessments.models import Assessment
 from controls.models import Requirement
@@ -74,6 +75,9 @@ class HeadStart(models.Model):
     # Always controls of ``edition``: save_head_start is the only writer.
     controls = models.ManyToManyField(IsoControl, blank=True, related_name="head_starts")
     updated_at = models.DateTimeField(auto_now=True)
+    # Each history row holds the controls selected at that moment (read by assessments/activity.py, deleted with
+    # the assessment).
+    history = HistoricalRecords(m2m_fields=[controls])
 
     def __str__(self) -> str:
         return f"{self.assessment} ({self.edition})"
@@ -91,9 +95,23 @@ def save_head_start(*, assessment: Assessment, edition: str, control_ids: Collec
     if len(controls) != len(wanted):
         missing = sorted(wanted - {c.control_id for c in controls})
         raise UnknownControl(f"not ISO/IEC 27001:{edition} controls: {', '.join(missing[:10])}")
-    head, _ = HeadStart.objects.select_for_update().update_or_create(assessment=assessment,
-                                                                     defaults={"edition": edition})
-    head.controls.set(controls)
+    head = HeadStart.objects.select_for_update().filter(assessment=assessment).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                head = HeadStart(assessment=assessment, edition=edition)
+                head.save_without_historical_record()
+        except IntegrityError:  # a simultaneous first save created it
+            head = HeadStart.objects.select_for_update().get(assessment=assessment)
+    # One history row per save, written last so that it holds the new controls (set()'s m2m signals would each
+    # write one more).
+    head.skip_history_when_saving = True
+    try:
+        head.controls.set(controls)
+    finally:
+        del head.skip_history_when_saving
+    head.edition = edition
+    head.save()
     Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now())
     return head
 
@@ -104,3 +122,13 @@ def remove_head_start(*, assessment: Assessment) -> bool:
     if deleted:
         Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now())
     return bool(deleted)
+
+
+def delete_head_starts_for_good(*, assessment_ids: list[int]) -> None:
+    """The head starts of these assessments and every history row of them (with the controls each history row
+    held): part of deleting the assessments (assessments.models._delete_for_good)."""
+    HeadStart.objects.filter(assessment_id__in=assessment_ids).delete()
+    history = HeadStart.history.filter(assessment_id__in=assessment_ids)
+    # The controls' history table has no foreign key constraint (simple_history's): its rows go first, by hand.
+    HeadStart.history.model.controls.model.objects.filter(history__in=history).delete()
+    history.delete()

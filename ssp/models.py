@@ -9,6 +9,8 @@ import hashlib
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
 from assessments.models import Answer, Assessment, score_assessment
 from assessments.scoring import Status
@@ -83,6 +85,8 @@ class SystemSecurityPlan(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Every model of the plan keeps its history (read by assessments/activity.py, deleted with the assessment).
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return self.system_name or f"SSP of {self.assessment}"
@@ -96,6 +100,7 @@ class Contact(models.Model):
     address = models.CharField("office address", max_length=500, blank=True)
     phone = models.CharField("work phone", max_length=50, blank=True)
     email = models.EmailField("e-mail address", max_length=254, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ssp", "role"], name="one_contact_per_role")]
@@ -117,6 +122,7 @@ class UserRole(_Row):
     role = models.CharField(max_length=SHORT_MAX)
     users = models.PositiveIntegerField("number of users")
     privileged_users = models.PositiveIntegerField("number of administrators / privileged users")
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return self.role
@@ -128,6 +134,7 @@ class HardwareItem(_Row):
     make_model = models.CharField("make / model", max_length=SHORT_MAX, blank=True)
     version = models.CharField("version / firmware", max_length=100, blank=True)
     responsible = models.CharField("responsible person or role", max_length=SHORT_MAX, blank=True)
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return self.component
@@ -140,6 +147,7 @@ class SoftwareItem(_Row):
     version = models.CharField(max_length=100, blank=True)
     purpose = models.CharField(max_length=SHORT_MAX, blank=True)
     responsible = models.CharField("responsible person or role", max_length=SHORT_MAX, blank=True)
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return self.name
@@ -152,6 +160,7 @@ class Interconnection(_Row):
     connection = models.CharField("connection type", max_length=SHORT_MAX, blank=True)
     data = models.CharField("data exchanged", max_length=SHORT_MAX, blank=True)
     agreement = models.CharField("agreement", max_length=SHORT_MAX, blank=True)
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return self.system
@@ -163,6 +172,7 @@ class ServiceProvider(_Row):
     service = models.CharField("service provided", max_length=SHORT_MAX, blank=True)
     responsibility = models.CharField("security responsibility", max_length=10, choices=Responsibility)
     notes = models.CharField("what they are responsible for", max_length=SHORT_MAX, blank=True)
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return self.name
@@ -179,6 +189,8 @@ class NetworkDiagram(models.Model):
     sha256 = models.CharField(max_length=64)
     caption = models.CharField(max_length=SHORT_MAX, blank=True)
     uploaded_at = models.DateTimeField(auto_now=True)
+    # Without the image: sha256 says whether it was replaced, and the history keeps no copy of any upload.
+    history = HistoricalRecords(excluded_fields=["image"])
 
     def __str__(self) -> str:
         return f"diagram {self.width}x{self.height}"
@@ -198,6 +210,7 @@ class RequirementImplementation(models.Model):
     starting_text_pending = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -226,6 +239,8 @@ class SspVersion(models.Model):
     docx_sha256 = models.CharField(max_length=64)
     pdf = models.BinaryField()
     pdf_sha256 = models.CharField(max_length=64)
+    # Without the documents' bytes (kept once, here): the history says that a version was generated.
+    history = HistoricalRecords(excluded_fields=["docx", "pdf"])
 
     class Meta:
         ordering = ["number"]
@@ -303,8 +318,10 @@ def create_ssp(*, assessment: Assessment) -> SystemSecurityPlan:
                       objectives.get(requirement.pk, []), assessment.organization_name)
         row.ssp = ssp
         rows.append(row)
-    RequirementImplementation.objects.bulk_create(rows)
-    Contact.objects.bulk_create(Contact(ssp=ssp, role=role) for role in ContactRole.values)
+    # With history rows: the first edit of a row is then compared with what it started as (the activity log names
+    # the fields edited). The log shows the plan's own "created" row for all of them.
+    bulk_create_with_history(rows, RequirementImplementation)
+    bulk_create_with_history([Contact(ssp=ssp, role=role) for role in ContactRole.values], Contact)
     touch_assessment(ssp)
     return ssp
 
@@ -382,6 +399,7 @@ def sync_from_assessment(*, ssp: SystemSecurityPlan) -> list[str]:
         for name, value in updates.items():
             setattr(row, name, value)
         row.version += 1
+        row._change_reason = "synced from the assessment"  # the activity log's note on this change
         row.save()
         changed.append(requirement.nist_id)
     if changed:
@@ -414,3 +432,25 @@ def record_version(*, ssp: SystemSecurityPlan, label: str, generated_on, descrip
         catalog_revision=catalog_revision, draft=draft, docx=docx, docx_sha256=sha256(docx), pdf=pdf,
         pdf_sha256=sha256(pdf),
     )
+
+
+# --- Deleting for good --------------------------------------------------------------------------------------------
+
+# The plan's row models: each keeps history under its ``ssp_id``.
+ROW_MODELS = (Contact, UserRole, HardwareItem, SoftwareItem, Interconnection, ServiceProvider, NetworkDiagram,
+              RequirementImplementation, SspVersion)
+
+
+def delete_plans_for_good(*, assessment_ids: list[int]) -> None:
+    """The plans of these assessments, every row of them and every history row (which would otherwise keep every
+    description ever written): part of deleting the assessments (assessments.models._delete_for_good)."""
+    # The bytes are never loaded: history makes Django fetch each row it deletes, so these two go first, deferred.
+    SspVersion.objects.filter(ssp__assessment_id__in=assessment_ids).defer("docx", "pdf").delete()
+    NetworkDiagram.objects.filter(ssp__assessment_id__in=assessment_ids).defer("image").delete()
+    SystemSecurityPlan.objects.filter(assessment_id__in=assessment_ids).delete()
+    # Deleting wrote "deleted" history rows; the plans' ids come from their history, so a plan of these
+    # assessments that no longer exists leaves nothing behind either.
+    plan_ids = SystemSecurityPlan.history.filter(assessment_id__in=assessment_ids).values("id")
+    for model in ROW_MODELS:
+        model.history.filter(ssp_id__in=plan_ids).delete()
+    SystemSecurityPlan.history.filter(assessment_id__in=assessment_ids).delete()

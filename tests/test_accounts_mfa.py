@@ -1,4 +1,5 @@
-"""MFA is required (check 11): enrolment gate, TOTP at login, replayed codes, recovery codes, reset, disabling."""
+"""MFA is required (check 11): enrolment gate, TOTP at login, replayed codes, recovery codes, reset, disabling,
+the per-user limit on wrong codes."""
 
 import re
 import time
@@ -6,11 +7,12 @@ import time
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.personas import PASSWORD, make_assessment, make_org, make_user, signed_in, totp_code, totp_now
+from tests.personas import PASSWORD, make_assessment, make_org, make_user, signed_in, stored_secret, totp_code, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +174,45 @@ def test_the_admin_sign_in_goes_through_the_account_login_and_its_mfa_step():
     response = Client().get(reverse("admin:login"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def _wrong_code(user) -> str:
+    """A code that is not valid now, nor one step either side (MFA_TOTP_TOLERANCE)."""
+    valid = {totp_code(stored_secret(user), at=time.time() + step) for step in (-30, 0, 30)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+
+def test_after_five_wrong_codes_even_the_right_code_is_refused_for_that_user_only(monkeypatch):
+    # allauth counts MFA failures per user under ACCOUNT_RATE_LIMITS["login_failed"] (its "key" part).
+    assert "5/5m/key" in settings.ACCOUNT_RATE_LIMITS["login_failed"].split(",")
+    alice, bob = make_user("alice@acme.test"), make_user("bob@acme.test")
+    recovery_code = RecoveryCodes.activate(alice).get_unused_codes()[0]
+    guesser = Client(REMOTE_ADDR="203.0.113.40")
+    _password_step(guesser, alice.email)
+    for _ in range(5):
+        response = guesser.post(reverse("mfa_authenticate"), {"code": _wrong_code(alice)})
+        assert response.status_code == 200 and "Incorrect code" in response.content.decode()
+    response = guesser.post(reverse("mfa_authenticate"), {"code": totp_now(alice)})
+    assert response.status_code == 200 and "Too many failed login attempts" in response.content.decode()
+    assert not _is_signed_in(guesser)
+
+    # Per user, not per browser or address: Alice from elsewhere, with her code or a recovery code, is refused too.
+    elsewhere = Client(REMOTE_ADDR="198.51.100.40")
+    _password_step(elsewhere, alice.email)
+    for code in (totp_now(alice), recovery_code):
+        response = elsewhere.post(reverse("mfa_authenticate"), {"code": code})
+        assert "Too many failed login attempts" in response.content.decode()
+    assert not _is_signed_in(elsewhere)
+    # ... while another user from the guesser's own address signs in.
+    neighbour = Client(REMOTE_ADDR="203.0.113.40")
+    _password_step(neighbour, bob.email)
+    neighbour.post(reverse("mfa_authenticate"), {"code": totp_now(bob)})
+    assert _is_signed_in(neighbour)
+
+    # Five minutes later Alice's right code works again (allauth's counts are timestamps in the cache).
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 301)
+    later = Client(REMOTE_ADDR="198.51.100.40")
+    _password_step(later, alice.email)
+    later.post(reverse("mfa_authenticate"), {"code": totp_now(alice)})
+    assert _is_signed_in(later)

@@ -1,7 +1,8 @@
 """Migrations (check 22): the linter finds nothing we have not accepted, and every app migrates back to zero.
 
-- ``makemigrations --check --dry-run`` runs in .ci/run; the forward path from zero is what creating the test
-  database does, and the round trip below repeats it on a database of its own.
+- ``makemigrations --check --dry-run`` runs here (and in .ci/run): a model change without its migration fails
+  ``make test``. The forward path from zero is what creating the test database does, and the round trip below
+  repeats it on a database of its own.
 - ``lintmigrations`` (django-migration-linter, a test dependency, so not in INSTALLED_APPS: production does not
   install it) runs over every migration of our apps, against the backend under test: SQLite and PostgreSQL produce
   different SQL, and CI runs this file on both. Each accepted finding is listed below with its reason; any other
@@ -78,6 +79,18 @@ def parse_linter_output(text: str) -> dict[tuple[str, str], tuple[str, list[str]
         elif line.startswith("\t") and current:
             results[current][1].append(line.strip())
     return results
+
+
+# makemigrations reads the applied migrations from the database (its consistency check): hence the mark.
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration():
+    out = io.StringIO()
+    try:
+        # Every app, third-party ones too, as `manage.py makemigrations --check --dry-run` in .ci/run.
+        call_command("makemigrations", check=True, dry_run=True, verbosity=1, stdout=out, stderr=out)
+    except SystemExit as exc:  # --check exits non-zero when a migration is missing
+        pytest.fail(f"makemigrations --check exited with {exc.code}; run makemigrations:\n{out.getvalue()}")
+    assert out.getvalue().strip() == "No changes detected"
 
 
 def test_the_parser_reads_statuses_and_their_messages():

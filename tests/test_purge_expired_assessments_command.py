@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.models import Answer, Assessment, ObjectiveAnswer, purge_expired_assessments
 from iso27001.models import HeadStart, save_head_start
-from ssp.models import RequirementImplementation, SspVersion, SystemSecurityPlan, create_ssp, record_version
+from ssp.models import ROW_MODELS, RequirementImplementation, SspVersion, SystemSecurityPlan, create_ssp, record_version
 from tests.personas import make_assessment, make_org
 
 from .questionnaire_helpers import post_answer, post_objective, start
@@ -73,6 +73,12 @@ def rows(assessment: Assessment) -> dict[str, int]:
         "ssp rows": RequirementImplementation.objects.filter(ssp__assessment_id=pk).count(),
         "ssp versions": SspVersion.objects.filter(ssp__assessment_id=pk).count(),
         "iso head start": HeadStart.objects.filter(assessment_id=pk).count(),
+        "ssp history": SystemSecurityPlan.history.filter(assessment_id=pk).count(),
+        "ssp row history": sum(model.history.filter(ssp_id__in=SystemSecurityPlan.history.filter(
+            assessment_id=pk).values("id")).count() for model in ROW_MODELS),
+        "iso head start history": HeadStart.history.filter(assessment_id=pk).count(),
+        "iso controls history": HeadStart.history.model.controls.model.objects.filter(
+            history__assessment_id=pk).count(),
     }
 
 

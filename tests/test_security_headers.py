@@ -98,10 +98,68 @@ def test_a_pdf_download_has_the_headers_and_is_not_cached(production, org_people
     _assert_headers(response, data_page=True)
 
 
+def _assert_our_page(response, *links: str) -> str:
+    """One of our pages (our layout and CSS, no inline script or style), linking to each of ``links``."""
+    body = response.content.decode()
+    assert '<link rel="stylesheet" href="/static/css/app.css">' in body
+    assert not re.search(r"<style|\sstyle=|<script(?![^>]*\ssrc=)", body)  # strict CSP: nothing inline
+    for name in links:
+        assert f'href="{reverse(name)}"' in body, name
+    return body
+
+
 def test_the_404_page_has_the_headers(production):
     response = Client().get("/no-such-page/", **SECURE)
     assert response.status_code == 404
     _assert_headers(response, data_page=False)
+    body = _assert_our_page(response, "home", "assessments:resume", "account_login")
+    assert "<title>Not found · CMMC Ready</title>" in body
+    assert ("The page doesn't exist or you don't have access to it. If you were working on an\n  anonymous "
+            "assessment, open it again with its recovery key.") in body
+    assert "/no-such-page/" not in body  # the path asked for is not echoed
+    assert "The requested resource was not found on this server" not in body  # not Django's bare page
+
+
+def test_the_404_page_of_a_signed_in_user_links_to_their_dashboard(production):
+    response = signed_in(make_user("owner@acme.test")).get("/no-such-page/", **SECURE)
+    assert response.status_code == 404
+    _assert_headers(response, data_page=True)
+    body = _assert_our_page(response, "home", "assessments:resume", "orgs:dashboard")
+    assert f'href="{reverse("account_login")}"' not in body
+
+
+def test_the_403_page_has_the_headers_and_says_what_each_role_may_do(production, org_people):
+    from tests.personas import make_assessment
+
+    assessment = make_assessment(org_people["acme"])
+    response = signed_in(org_people["viewer"]).post(
+        reverse("assessments:answer", args=[assessment.public_id, "3.1.1"]), {}, **SECURE)
+    assert response.status_code == 403
+    _assert_headers(response, data_page=True)
+    body = _assert_our_page(response, "orgs:dashboard")
+    assert "You are not allowed to do this" in body and "ask an owner of the organisation" in body
+
+
+def test_the_400_page_has_the_headers(production):
+    client = Client()
+    page = client.get(reverse("assessments:start"), **SECURE)
+    token = page.cookies["__Host-csrftoken"].value
+    response = client.post(reverse("assessments:start"), {"csrfmiddlewaretoken": token} | {
+        f"junk{i}": "x" for i in range(5000)}, **SECURE)  # over DATA_UPLOAD_MAX_NUMBER_FIELDS
+    assert response.status_code == 400
+    _assert_headers(response, data_page=False)
+    body = _assert_our_page(response, "home")
+    assert "Request refused (400)" in body and "Nothing was saved" in body
+
+
+def test_a_request_for_another_host_gets_the_400_page_without_echoing_the_host(production):
+    response = Client().get(reverse("home"), secure=True, HTTP_HOST="evil.example")  # not in ALLOWED_HOSTS
+    assert response.status_code == 400
+    # Refused early (SecurityMiddleware/CommonMiddleware), yet with every header: CSP and X-Frame-Options sit
+    # above them in MIDDLEWARE. The page echoes nothing of the request.
+    _assert_headers(response, data_page=False)
+    body = _assert_our_page(response, "home")
+    assert "Request refused (400)" in body and "evil.example" not in body
 
 
 def test_the_500_page_has_the_headers(production, monkeypatch):
@@ -114,3 +172,18 @@ def test_the_500_page_has_the_headers(production, monkeypatch):
     response = Client(raise_request_exception=False).get(reverse("home"), **SECURE)
     assert response.status_code == 500
     _assert_headers(response, data_page=False)
+    body = _assert_our_page(response, "home", "assessments:resume", "account_login")
+    assert "Something went wrong on our side" in body
+    assert "boom" not in body and "RuntimeError" not in body and "Traceback" not in body
+
+
+def test_the_500_page_renders_without_context_request_or_database(django_assert_num_queries):
+    # Django renders 500.html with no context at all; it must not need the request, the user or the database
+    # (which may be what failed).
+    from django.template import loader
+
+    with django_assert_num_queries(0):
+        body = loader.get_template("500.html").render()
+    assert "Something went wrong on our side" in body
+    assert '<link rel="stylesheet" href="/static/css/app.css">' in body
+    assert not re.search(r"<style|\sstyle=|<script", body)

@@ -1,14 +1,18 @@
 """Rate limits (check 10): counted in the shared database cache, per client IP (REMOTE_ADDR only)."""
 
+import inspect
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cmmc_site import ratelimit
+from cmmc_site import ratelimit, render_guard
+from ssp.models import SspVersion
 from tests.personas import make_user
+from tests.ssp_helpers import plan_for, start_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +91,111 @@ def test_the_fixed_window_helper_counts_in_the_cache_and_starts_again_in_the_nex
     assert not ratelimit.hit("t", "ip", limit=3, window=60)
     now[0] += 60
     assert ratelimit.hit("t", "ip", limit=3, window=60)
+
+
+# --- Document renders on the real routes (cmmc_site.render_guard.guarded_render) ---
+
+# Every route whose view is wrapped in guarded_render, with its counter's scope; each is tested below.
+GUARDED_ROUTES = {"ssp:generate": "ssp", "ssp:poam_docx": "ssp-poam"}
+RENDER_IP = "203.0.113.30"
+
+
+def _guarded_scope(view) -> str | None:
+    """The scope of the guarded_render wrapper in a view's decorator chain (functools.wraps hides it by name)."""
+    while view is not None:
+        code = view.__code__
+        if code.co_qualname == "guarded_render.<locals>.decorator.<locals>.wrapper":
+            return inspect.getclosurevars(view).nonlocals["scope"]
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def _routes(patterns, namespace: str = ""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or ""
+            yield from _routes(entry.url_patterns, f"{namespace}:{inner}" if namespace and inner else
+                               inner or namespace)
+        elif isinstance(entry, URLPattern):
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), entry.callback
+
+
+@pytest.fixture
+def render_clock(monkeypatch) -> SimpleNamespace:
+    """A fixed clock for the limiter, in the middle of a window: no test straddles a window boundary."""
+    clock = SimpleNamespace(now=1_800_000_030.0)
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
+
+
+@pytest.fixture
+def render_limit(settings) -> int:
+    render_guard.reset_slots()
+    settings.RENDER_RATE_LIMIT = (2, 60)
+    return 2
+
+
+@pytest.fixture
+def owner() -> Client:
+    """The browser session that started the assessment (it holds the grant), at one client address."""
+    return Client(REMOTE_ADDR=RENDER_IP)
+
+
+@pytest.fixture
+def plan(owner):
+    """The smallest plan: a new assessment with nothing answered, its plan just started (renders fast)."""
+    return plan_for(start_assessment(owner))
+
+
+def _assert_refused_for_rate(response) -> None:
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "no-store" in response["Cache-Control"]
+    assert b"many documents" in response.content
+
+
+def test_the_render_guard_wraps_exactly_the_routes_tested_here():
+    # A new route that renders documents under the guard must get its own test below.
+    guarded = {name: scope for name, view in _routes(get_resolver().url_patterns)
+               if (scope := _guarded_scope(view)) is not None}
+    assert guarded == GUARDED_ROUTES
+
+
+def test_generating_an_ssp_version_over_the_render_limit_gets_429_and_writes_nothing(render_clock, render_limit,
+                                                                                       owner, plan):
+    client = owner
+    url = reverse("ssp:generate", args=[plan.assessment.public_id])
+    valid = {"label": "1.0", "description": "First", "made_by": "Pat Doe"}
+    # The guard counts each request before the view runs: these are refused by the form (no render), and count.
+    for _ in range(render_limit):
+        assert client.post(url, valid | {"made_by": ""}).status_code == 400
+    # A valid request, even from a "different" client according to X-Forwarded-For, is over the limit.
+    _assert_refused_for_rate(client.post(url, valid, HTTP_X_FORWARDED_FOR="192.0.2.99"))
+    assert not SspVersion.objects.filter(ssp=plan).exists()
+    # Another client address is counted on its own.
+    assert client.post(url, valid | {"made_by": ""}, REMOTE_ADDR="203.0.113.31").status_code == 400
+
+    render_clock.now += 60  # the next window
+    response = client.post(url, valid)
+    assert response.status_code == 302, response.content[:500]
+    assert list(SspVersion.objects.filter(ssp=plan).values_list("label", flat=True)) == ["1.0"]
+
+
+def test_the_poam_docx_download_over_the_render_limit_gets_429_until_the_window_ends(render_clock, render_limit,
+                                                                                    owner, plan):
+    client = owner
+    url = reverse("ssp:poam_docx", args=[plan.assessment.public_id])
+    for _ in range(render_limit):
+        response = client.get(url)
+        assert response.status_code == 200 and response.content.startswith(b"PK")  # a real DOCX (a zip)
+    refused = client.get(url, HTTP_X_FORWARDED_FOR="192.0.2.99")
+    _assert_refused_for_rate(refused)
+    assert "Content-Disposition" not in refused
+    assert client.get(url, REMOTE_ADDR="203.0.113.31").status_code == 200  # another address counts on its own
+
+    window_end = (render_clock.now // 60 + 1) * 60
+    render_clock.now = window_end - 1  # the window's last second: still refused
+    _assert_refused_for_rate(client.get(url))
+    render_clock.now = window_end
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")

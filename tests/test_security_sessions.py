@@ -1,4 +1,5 @@
-"""Sessions (check 5): new key at login, dead after logout, idle and absolute timeouts, password change."""
+"""Sessions (check 5): new key at login, dead after logout, idle and absolute timeouts, password change; an autosave
+after a time-out (check 19)."""
 
 import time
 
@@ -9,7 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import middleware
-from tests.personas import PASSWORD, make_user, signed_in, totp_now
+from assessments.models import Answer
+from tests.personas import PASSWORD, make_assessment, make_org, make_user, signed_in, totp_now
+from tests.questionnaire_helpers import post_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +89,48 @@ def test_a_deactivated_users_live_session_is_rejected_on_the_next_request():
     assert client.get(reverse("orgs:dashboard")).status_code == 200
     get_user_model().objects.filter(pk=user.pk).update(is_active=False)
     assert client.get(reverse("orgs:dashboard")).status_code == 302
+
+
+def test_an_autosave_after_the_idle_timeout_writes_nothing_signs_out_and_says_why_with_401(monkeypatch):
+    """Check 19: the htmx save of a member whose session timed out gets a status the page explains (static/js/app.js
+    says "you were signed out" for 401), never the 404 that means lost anonymous access."""
+    user = make_user("owner@acme.test")
+    assessment = make_assessment(make_org("Acme", owner=[user]))
+    client = signed_in(user)
+    now = [time.time()]
+    monkeypatch.setattr(middleware, "now", lambda: now[0])
+    # In time, the same save is accepted (so the refusal below is the time-out's, not the request's).
+    saved = post_answer(client, assessment, "3.1.1", status="met", note="saved in time")
+    assert saved.status_code == 200
+    answer = Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1")
+    assert (answer.note, answer.version) == ("saved in time", 2)
+
+    now[0] += settings.SESSION_IDLE_TIMEOUT + 1
+    response = post_answer(client, assessment, "3.1.1", status="not_met", note="typed after the time-out")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == middleware.SIGNED_OUT_MESSAGE
+    assert "no-store" in response["Cache-Control"]
+    answer.refresh_from_db()
+    assert (answer.note, answer.status, answer.version) == ("saved in time", "met", 2)
+    assert Answer.history.filter(id=answer.id).count() == 2  # created, then saved in time; nothing since
+    assert not _signed_in(client)
+    # Signed out for good: the assessment is closed to this browser, and the next page says why.
+    overview = client.get(reverse("assessments:overview", args=[assessment.public_id]))
+    assert overview.status_code == 404
+    assert middleware.SIGNED_OUT_MESSAGE in overview.content.decode()
+
+
+def test_a_plain_form_save_after_the_idle_timeout_writes_nothing_and_signs_out(monkeypatch):
+    user = make_user("owner@acme.test")
+    assessment = make_assessment(make_org("Acme", owner=[user]))
+    client = signed_in(user)
+    now = [time.time() + settings.SESSION_IDLE_TIMEOUT + 1]
+    monkeypatch.setattr(middleware, "now", lambda: now[0])
+    response = post_answer(client, assessment, "3.1.1", status="not_met", note="typed after the time-out", htmx=False)
+    # The request goes on signed out: the page answers as to anyone without access, with the reason on it.
+    assert response.status_code == 404
+    assert middleware.SIGNED_OUT_MESSAGE in response.content.decode()
+    answer = Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1")
+    assert (answer.note, answer.version) == ("note for 3.1.1", 1)
+    assert not _signed_in(client)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
+from assessments.models import new_public_id
 from tests.personas import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +212,41 @@ def test_the_admin_is_closed_to_everyone_but_staff(world):
                 if not (to_login or response.status_code in {403, 404, 405}):
                     failures.append(f"{method.upper()} {url} ({route.name}) as {who}: {response.status_code}")
     assert not failures, "\n".join(failures)
+
+
+# What differs between two responses to the very same request, and so may differ here too: the CSP nonce (in the
+# header and on the htmx script tag) and the CSRF token of the sign-out form, which Django masks afresh each time.
+NONCE_ATTR = re.compile(rb'nonce="[\w-]+"')
+NONCE_SOURCE = re.compile(r"'nonce-[\w-]+'")
+CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="\w+"')
+PER_REQUEST_HEADERS = {"X-Request-ID", "Expires"}  # a fresh id; the current time
+
+
+def _comparable(response) -> tuple:
+    body, nonces = NONCE_ATTR.subn(b'nonce=""', response.content)
+    body, tokens = CSRF_FIELD.subn(b'name="csrfmiddlewaretoken" value=""', body)
+    assert nonces <= 1 and tokens <= 1  # only those: a wider mask could hide a real difference
+    headers = {name: NONCE_SOURCE.sub("'nonce-'", value) for name, value in response.headers.items()
+               if name not in PER_REQUEST_HEADERS}
+    return response.status_code, headers, sorted(response.cookies), body
+
+
+@pytest.mark.parametrize("target_name", ["org", "anonymous"])
+def test_a_strangers_404_for_an_existing_object_is_the_same_as_for_one_that_does_not_exist(world, target_name):
+    """Nothing in the answer (status, headers, page) tells a stranger that the object exists."""
+    target, _owner = world["targets"][target_name]
+    missing = target | {"public_id": new_public_id(), "org_id": new_public_id()}
+    failures, compared = [], 0
+    for route in _routes_for(target_name):
+        existing_url = fill(route.pattern, _values(route, target))
+        missing_url = fill(route.pattern, _values(route, missing))
+        for who, client in world["strangers"].items():
+            for method in ("get", "post"):
+                existing = getattr(client, method)(existing_url)
+                if _comparable(existing) != _comparable(getattr(client, method)(missing_url)):
+                    failures.append(f"{method.upper()} {existing_url} ({route.name}) as {who}")
+                if existing.status_code == 404:
+                    assert b"you don't have access to it" in existing.content  # templates/404.html
+                    compared += 1
+    assert not failures, "\n".join(failures)
+    assert compared >= 100  # the walk did reach the 404s it compares
