@@ -98,7 +98,7 @@ def test_ssp_edits_show_up_with_who_made_them_and_which_fields_changed_never_wha
     assert editor.post(ssp_url("environment", assessment), added).status_code == 302
     item = HardwareItem.objects.get(ssp__assessment=assessment)
     rows = {"hardware-TOTAL_FORMS": "1", "hardware-INITIAL_FORMS": "1", "hardware-0-id": str(item.pk),
-            "hardware-0-component": "Firewall", "hardware-0-version": "7.4"}
+            "hardware-0-component": "Firewall", "hardware-0-version": "FW-SECRET-9"}
     assert editor.post(ssp_url("environment", assessment), environment_data(**rows)).status_code == 302
     rows |= {"hardware-0-DELETE": "on"}
     assert editor.post(ssp_url("environment", assessment), environment_data(**rows)).status_code == 302
@@ -128,7 +128,7 @@ def test_ssp_edits_show_up_with_who_made_them_and_which_fields_changed_never_wha
         ("editor@acme.test", "SSP started", ""),
     ]
     body = owner.get(reverse("orgs:activity", args=[assessment.public_id])).content.decode()
-    for secret in ("Entra ID", "Secret boundary", "Firewall", "Pat Secret", "7.4"):
+    for secret in ("Entra ID", "Secret boundary", "Firewall", "Pat Secret", "FW-SECRET-9"):
         assert secret not in body, secret
 
 
