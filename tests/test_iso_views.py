@@ -123,6 +123,10 @@ def test_a_viewer_sees_the_ticked_controls_read_only_and_an_editor_can_still_cha
         names = {el.get("name") for el in enabled_post_controls(doc)}
         assert {"controls", "ids", "ids_file", "save", "select_theme", "clear_theme"} <= names
         assert doc.xpath("//form[@action=$u]//button", u=remove)
+    # "Saving this page replaces your 2013 selection" is for those who can save.
+    switch = "//*[@data-testid='edition-switch']"
+    assert not html(clients["viewer"].get(head_start_url(assessment, edition="2022"))).xpath(switch)
+    assert html(clients["editor"].get(head_start_url(assessment, edition="2022"))).xpath(switch)
 
 
 # --- The head-start page -------------------------------------------------------------------------------------

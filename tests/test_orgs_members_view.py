@@ -22,6 +22,8 @@ def test_every_member_sees_the_member_list_and_only_owners_see_the_controls(org_
     assert viewer_page.status_code == 200
     assert "editor@acme.test" in owner_page and "editor@acme.test" in viewer_page.content.decode()
     assert "Send invitation" in owner_page and "Send invitation" not in viewer_page.content.decode()
+    # Those who cannot change members are told who can.
+    assert "Only owners can invite" in viewer_page.content.decode() and "Only owners can invite" not in owner_page
 
 
 def test_strangers_get_404_on_the_member_list(org_people):

@@ -556,7 +556,12 @@ def test_a_viewer_reads_every_step_read_only_and_downloads_every_version_and_an_
     assert page(viewer.get(url("identification", assessment))).xpath(
         "//input[@name='system_name']/@value") == ["Acme CUI Enclave"]
     assert page(viewer.get(url("plan", assessment))).xpath("//input[@name='approver_name']/@value") == ["Pat"]
+    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(
+        starting_text_pending=True)
     described = page(viewer.get(url("family", assessment, "AC")))
+    pending = by_testid(described, "pending-3.1.1")
+    assert "not yet confirmed by an editor" in pending and "tick" not in pending  # nothing to tick for a viewer
+    assert "tick “confirm”" in by_testid(page(editor.get(url("family", assessment, "AC"))), "pending-3.1.1")
     assert textarea(described, "id_r3-1-1-description") == get_row(ssp, "3.1.1").description
     environment = page(viewer.get(url("environment", assessment)))
     assert environment.xpath("//img[starts-with(@src, $u)]", u=url("diagram", assessment))
