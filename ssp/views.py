@@ -260,9 +260,12 @@ def identification(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @transaction.atomic
 def _save_identification(*, form: IdentificationForm, contacts: list[ContactForm], roles) -> None:
-    form.save()
+    # Only what changed is saved: each save is a row in the history the activity log reads.
+    if form.has_changed():
+        form.save()
     for contact in contacts:
-        contact.save()
+        if contact.has_changed() or contact.instance.pk is None:
+            contact.save()
     roles.save()
     touch_assessment(form.instance)
 
@@ -292,7 +295,8 @@ def _environment_page(request: HttpRequest, ssp: SystemSecurityPlan, *, data=Non
 
 @transaction.atomic
 def _save_environment(*, form: EnvironmentForm, tables: list) -> None:
-    form.save()
+    if form.has_changed():
+        form.save()
     for formset in tables:
         formset.save()
     touch_assessment(form.instance)

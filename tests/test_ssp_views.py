@@ -191,6 +191,21 @@ def test_identification_saves_everything_and_moves_on(client, ssp):
     assert list(UserRole.objects.values_list("role", "users", "privileged_users")) == [("Engineers", 12, 2)]
 
 
+def test_saving_identification_again_unchanged_writes_no_history_and_one_change_writes_one_row(client, ssp):
+    """The activity log reads these histories: a second Save with nothing changed adds nothing to them."""
+    client.post(url("identification", ssp.assessment), identification_data())
+
+    def history_rows() -> tuple[int, int]:
+        return (SystemSecurityPlan.history.filter(id=ssp.pk).count(), Contact.history.filter(ssp_id=ssp.pk).count())
+
+    before = history_rows()
+    assert client.post(url("identification", ssp.assessment), identification_data()).status_code == 302
+    assert history_rows() == before
+    client.post(url("identification", ssp.assessment), identification_data(**{"system_owner-phone": "555-0199"}))
+    assert history_rows() == (before[0], before[1] + 1)
+    assert Contact.objects.get(ssp=ssp, role="system_owner").phone == "555-0199"
+
+
 def test_identification_errors_sit_next_to_their_field_and_nothing_typed_is_lost(client, ssp):
     huge = "x" * 102_400
     response = client.post(url("identification", ssp.assessment), identification_data(
