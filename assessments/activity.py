@@ -263,12 +263,11 @@ def _ssp_and_iso_entries(assessment: Assessment) -> list[Entry]:
 
 def activity(assessment: Assessment, *, limit: int = 300) -> list[Entry]:
     """The newest ``limit`` changes, newest first."""
-    answers = list(Answer.history.filter(assessment_id=assessment.pk).order_by("history_date", "history_id").values(
-        "id", "requirement__nist_id", *COMMON, *ANSWER_TRACKED))
-    objectives = list(ObjectiveAnswer.history.filter(assessment_id=assessment.pk).order_by(
-        "history_date", "history_id").values("id", "objective__objective_id", *COMMON, *OBJECTIVE_TRACKED))
-    settings = list(Assessment.history.filter(id=assessment.pk).order_by("history_date", "history_id").values(
-        "id", *COMMON, *ASSESSMENT_TRACKED))
+    answers = _oldest_first(Answer.history.filter(assessment_id=assessment.pk), "requirement__nist_id",
+                            *ANSWER_TRACKED)
+    objectives = _oldest_first(ObjectiveAnswer.history.filter(assessment_id=assessment.pk),
+                               "objective__objective_id", *OBJECTIVE_TRACKED)
+    settings = _oldest_first(Assessment.history.filter(id=assessment.pk), *ASSESSMENT_TRACKED)
     entries = (
         _entries(answers, "id", "requirement__nist_id", ANSWER_TRACKED)
         + _entries(objectives, "id", "objective__objective_id", OBJECTIVE_TRACKED)

@@ -6,12 +6,17 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cmmc_site import ratelimit
-from orgs.access import organizations_for
-from orgs.models import Role
 
 from . import exports
 from .forms import ImportForm
-from .views import CREATE_LIMIT, _get_assessment_for_user, _too_many, open_new_assessment, private
+from .views import (
+    CREATE_LIMIT,
+    _get_assessment_for_user,
+    _too_many,
+    open_new_assessment,
+    organizations_to_create_in,
+    private,
+)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,8 +54,7 @@ def export_json(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_http_methods(["GET", "POST"])
 def import_assessment(request: HttpRequest) -> HttpResponse:
-    # As when starting one: a signed-in owner or editor imports into one of their organisations.
-    organizations = [org for org, _ in organizations_for(request, at_least=Role.EDITOR)]
+    organizations = organizations_to_create_in(request)
     form = ImportForm(request.POST if request.method == "POST" else None,
                       request.FILES if request.method == "POST" else None, organizations=organizations)
     context = {"form": form, "nav": "assess", "organizations": organizations}

@@ -17,29 +17,38 @@ from .models import Answer, AnswerStatus, Assessment, ObjectiveAnswerStatus, Ssp
 CAGE_RE = re.compile(r"^[A-Z0-9]{5}$")
 
 
-def add_organization_choice(form: forms.BaseForm, organizations: Sequence[Organization]) -> None:
+class OrganizationChoiceMixin:
     """Where a new assessment (started or imported) is saved: one of ``organizations``, the signed-in user's
-    organisations in which they are owner or editor. Without them the form has no organisation field at all, so a
-    posted ``organization`` is ignored and the assessment is anonymous (the model field is not editable either).
-    The form's ``clean_organization`` maps the chosen public id back to the organisation."""
-    form.organizations = {org.public_id: org for org in organizations}
-    if not organizations:
-        return
-    form.fields["organization"] = forms.ChoiceField(
-        label="Organisation",
-        choices=[(org.public_id, org.name) for org in organizations],
-        widget=forms.RadioSelect,
-        help_text="Where the assessment is saved: everyone in the organisation can see it according to their role.",
-        error_messages={
-            "required": "Choose the organisation to save the assessment in.",
-            "invalid_choice": "Choose one of your organisations in which you are an owner or editor.",
-        },
-    )
-    if form.initial.get("organization") not in form.organizations:
-        form.initial["organization"] = organizations[0].public_id
+    organisations in which they are owner or editor, as the form's first field. Without them the form has no
+    organisation field at all, so a posted ``organization`` is ignored and the assessment is anonymous (the model
+    field is not editable either)."""
+
+    def __init__(self, *args, organizations: Sequence[Organization] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organizations = {org.public_id: org for org in organizations}
+        if not organizations:
+            return
+        self.fields["organization"] = forms.ChoiceField(
+            label="Organisation",
+            choices=[(org.public_id, org.name) for org in organizations],
+            widget=forms.RadioSelect,
+            help_text="Where the assessment is saved: everyone in the organisation can see it according to their "
+            "role.",
+            error_messages={
+                "required": "Choose the organisation to save the assessment in.",
+                "invalid_choice": "Choose one of your organisations in which you are an owner or editor.",
+            },
+        )
+        self.order_fields(["organization", *self.fields])
+        if self.initial.get("organization") not in self.organizations:
+            self.initial["organization"] = organizations[0].public_id
+
+    def clean_organization(self) -> Organization:
+        # The choices are the user's own organisations, so a valid value is always one of them.
+        return self.organizations[self.cleaned_data["organization"]]
 
 
-class IntakeForm(forms.ModelForm):
+class IntakeForm(OrganizationChoiceMixin, forms.ModelForm):
     has_ssp = forms.ChoiceField(
         label="Do you already have a System Security Plan (SSP)?",
         choices=SspState.choices,
@@ -64,15 +73,6 @@ class IntakeForm(forms.ModelForm):
 
     field_order = ["organization_name", "target_level", "has_ssp", "scope", "cage_codes", "employee_count",
                    "objective_mode"]
-
-    def __init__(self, *args, organizations: Sequence[Organization] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        add_organization_choice(self, organizations)
-        if organizations:
-            self.order_fields(["organization", *self.field_order])
-
-    def clean_organization(self) -> Organization:
-        return self.organizations[self.cleaned_data["organization"]]
 
     def clean_organization_name(self) -> str:
         name = self.cleaned_data["organization_name"].strip()
@@ -274,7 +274,7 @@ class SprsDetailsForm(forms.ModelForm):
         return data
 
 
-class ImportForm(forms.Form):
+class ImportForm(OrganizationChoiceMixin, forms.Form):
     file = forms.FileField(
         label="Assessment file (.json)",
         help_text=f"A file downloaded with \"Whole assessment (JSON)\", at most {MAX_FILE_BYTES // (1024 * 1024)} MB.",
@@ -294,12 +294,3 @@ class ImportForm(forms.Form):
             raise ValidationError("This file cannot be imported: %(problem)s.", code="invalid_assessment_file",
                                   params={"problem": str(exc)}) from None
         return data
-
-    def __init__(self, *args, organizations: Sequence[Organization] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        add_organization_choice(self, organizations)
-        if organizations:
-            self.order_fields(["organization", "file"])
-
-    def clean_organization(self) -> Organization:
-        return self.organizations[self.cleaned_data["organization"]]

@@ -130,9 +130,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("target_level")  # the guides link here with ?target_level=l1|l2
-    # A signed-in, MFA-verified owner or editor starts straight in one of their organisations (none otherwise:
-    # the anonymous front door, held by this browser session). Read on every request, like every membership.
-    organizations = [org for org, _ in organizations_for(request, at_least=Role.EDITOR)]
+    organizations = organizations_to_create_in(request)
     form = IntakeForm(request.POST if request.method == "POST" else None, organizations=organizations,
                       initial={"target_level": level if level in TargetLevel.values else TargetLevel.L2,
                                "scope": Scope.ENTERPRISE,
@@ -147,6 +145,13 @@ def start(request: HttpRequest) -> HttpResponse:
         assessment = create_assessment(form=form, organization=organization)
         return open_new_assessment(request, assessment, verb="Started")
     return render(request, "assessments/start.html", context, status=400 if form.is_bound else 200)
+
+
+def organizations_to_create_in(request: HttpRequest) -> list[Organization]:
+    """Where a new (started or imported) assessment may go: a signed-in, MFA-verified owner or editor's
+    organisations; none otherwise (the anonymous front door, held by this browser session). Read on every request,
+    like every membership."""
+    return [org for org, _ in organizations_for(request, at_least=Role.EDITOR)]
 
 
 def open_new_assessment(request: HttpRequest, assessment: Assessment, *, verb: str) -> HttpResponse:
