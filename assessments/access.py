@@ -10,9 +10,15 @@
   the ``private`` view decorator answers with the 410 page; strangers still get 404.
 """
 
-from django.http import Http404, HttpRequest
-from django.utils import timezone
+from functools import wraps
 
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+from accounts import security
 from orgs.access import check_role, member_role, mfa_verified, required_role
 from orgs.models import Role
 
@@ -24,7 +30,7 @@ SESSION_KEY = "assessment_access"
 class AssessmentExpired(Http404):
     """The holder of an anonymous assessment asked for it after it expired.
 
-    The ``private`` decorator (assessments/views.py) turns it into the 410 "expired" page. It is an Http404 so
+    The ``private`` decorator (below) turns it into the 410 "expired" page. It is an Http404 so
     that a view without that decorator still answers 404, never 500, and never opens the assessment.
     """
 
@@ -71,3 +77,55 @@ def get_assessment_for_user(request: HttpRequest, public_id: str, *, role: str |
     check_role(request, found, role or required_role(request.method), "assessment")
     assessment.access_role = found
     return assessment
+
+
+# --- View decorators: every view that opens an assessment is wrapped in ``private`` ---------------------------
+
+def private(view):
+    """Assessment pages: never cached, never indexed, never referred to another site.
+
+    Also the one place where an expired anonymous assessment (AssessmentExpired from the access helper, raised
+    only to whoever holds it) becomes the 410 page: every view that opens an assessment is wrapped in this.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except AssessmentExpired as expired:
+            response = _expired(request, expired)
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True, private=True)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        # Never sent to another site; "no-referrer" would break every plain form (see SECURE_REFERRER_POLICY).
+        response["Referrer-Policy"] = "same-origin"
+        return response
+
+    return wrapper
+
+
+def _expired(request: HttpRequest, expired: AssessmentExpired) -> HttpResponse:
+    security.event(request, "access", "denied_expired", object="assessment")
+    return render(request, "assessments/expired.html", {
+        "expires_at": expired.expires_at, "retention_days": settings.ANONYMOUS_RETENTION_DAYS}, status=410)
+
+
+def require_methods(*methods: str):
+    """Like require_http_methods, but a stranger gets the access check's 404 whatever the method, so a 405 never
+    tells them that the assessment exists."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, public_id: str, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                get_assessment_for_user(request, public_id)
+                return HttpResponseNotAllowed(methods)
+            return view(request, public_id, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+READ = ("GET", "HEAD")
+WRITE = ("POST",)

@@ -8,15 +8,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from cmmc_site import ratelimit
 
 from . import exports
+from .access import get_assessment_for_user, private
 from .forms import ImportForm
-from .views import (
-    CREATE_LIMIT,
-    _get_assessment_for_user,
-    _too_many,
-    open_new_assessment,
-    organizations_to_create_in,
-    private,
-)
+from .views import CREATE_LIMIT, _too_many, open_new_assessment, organizations_to_create_in
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,7 +24,7 @@ def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
 @private
 @require_safe
 def export_poam_csv(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     body = exports.to_csv(exports.poam_rows(assessment))
     return _attachment(body, "text/csv; charset=utf-8", f"poam-{assessment.public_id}.csv")
 
@@ -38,7 +32,7 @@ def export_poam_csv(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_safe
 def export_poam_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     body = exports.to_xlsx(exports.poam_rows(assessment))
     return _attachment(body, XLSX_TYPE, f"poam-{assessment.public_id}.xlsx")
 
@@ -46,7 +40,7 @@ def export_poam_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_safe
 def export_json(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     body = exports.dumps(exports.export_json(assessment))
     return _attachment(body, "application/json; charset=utf-8", f"assessment-{assessment.public_id}.json")
 

@@ -1,13 +1,12 @@
 import copy
 from datetime import date
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +21,16 @@ from orgs.access import organizations_for
 from orgs.models import Organization, Role
 
 from . import charts, report, scoring
-from .access import AssessmentExpired, get_assessment_for_user, grant, granted_ids
+from .access import (
+    READ,
+    WRITE,
+    AssessmentExpired,
+    get_assessment_for_user,
+    grant,
+    granted_ids,
+    private,
+    require_methods,
+)
 from .forms import AnswerForm, IntakeForm, ObjectiveAnswerForm, ResumeForm, SprsDetailsForm
 from .models import (
     ANSWER_FIELDS,
@@ -49,61 +57,6 @@ CREATE_LIMIT = (20, 3600)  # new assessments per hour per client
 PENDING_KEY_SESSION = "recovery_key_pending"
 # Form errors none of our pages can cause: a tampered or broken request gets 400, a rule broken by an answer 422.
 MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_not_allowed"})
-
-
-def private(view):
-    """Assessment pages: never cached, never indexed, never referred to another site.
-
-    Also the one place where an expired anonymous assessment (AssessmentExpired from the access helper, raised
-    only to whoever holds it) becomes the 410 page: every view that opens an assessment is wrapped in this.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            response = view(request, *args, **kwargs)
-        except AssessmentExpired as expired:
-            response = _expired(request, expired)
-        add_never_cache_headers(response)
-        patch_cache_control(response, no_store=True, private=True)
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        # Never sent to another site; "no-referrer" would break every plain form (see SECURE_REFERRER_POLICY).
-        response["Referrer-Policy"] = "same-origin"
-        return response
-
-    return wrapper
-
-
-def _expired(request: HttpRequest, expired: AssessmentExpired) -> HttpResponse:
-    security.event(request, "access", "denied_expired", object="assessment")
-    return render(request, "assessments/expired.html", {
-        "expires_at": expired.expires_at, "retention_days": settings.ANONYMOUS_RETENTION_DAYS}, status=410)
-
-
-def _methods(*methods: str):
-    """Like require_http_methods, but a stranger gets the access check's 404 whatever the method, so a 405 never
-    tells them that the assessment exists."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request: HttpRequest, public_id: str, *args, **kwargs) -> HttpResponse:
-            if request.method not in methods:
-                _get_assessment_for_user(request, public_id)
-                return HttpResponseNotAllowed(methods)
-            return view(request, public_id, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-READ = ("GET", "HEAD")
-WRITE = ("POST",)
-
-
-def _get_assessment_for_user(request: HttpRequest, public_id: str, *, role: str | None = None) -> Assessment:
-    # role: None = by HTTP method (reading needs viewer, writing editor); "owner"/"editor" for stricter views.
-    return get_assessment_for_user(request, public_id, role=role)
 
 
 def _too_many(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -203,9 +156,9 @@ def _set_key_pending(request: HttpRequest, public_id: str, *, pending: bool) -> 
 
 
 @private
-@_methods(*READ, *WRITE)
+@require_methods(*READ, *WRITE)
 def recovery_key(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     if assessment.organization_id is not None:
         raise Http404("An organisation's assessment has no recovery key")  # members sign in instead
     if request.method == "POST":
@@ -249,9 +202,9 @@ def resume(request: HttpRequest) -> HttpResponse:
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def overview(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     result = _score(assessment, catalog_rules(), *_load_answers(assessment))
     return render(request, "assessments/overview.html", {
         "assessment": assessment, "result": result, "families": _family_progress(result, _family_names()),
@@ -302,9 +255,9 @@ def _score(assessment: Assessment, rules: list[scoring.Rule], answers: dict[int,
 
 
 @private
-@_methods(*READ, *WRITE)
+@require_methods(*READ, *WRITE)
 def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     ssp_answer = Answer.objects.filter(assessment=assessment, requirement__nist_id=scoring.SSP_REQUIREMENT).first()
     has_ssp = SspState.YES if ssp_answer and ssp_answer.status in (AnswerStatus.MET, AnswerStatus.NA) else SspState.NO
     # The form works on a copy: a rejected POST must not change what the page shows as saved.
@@ -408,9 +361,9 @@ def _row(assessment: Assessment, req: Requirement, answer: Answer | None, object
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     return render(request, "assessments/family.html", _family_context(request, assessment, code))
 
 
@@ -458,7 +411,7 @@ def _requirement_for_save(assessment: Assessment, nist_id: str) -> Requirement:
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
     """Save one requirement's answer (htmx: reply with its block; plain form: redirect back to it).
 
@@ -466,7 +419,7 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
     (+ objective answers in objective mode), the write (see save_answer), then for htmx the block's (see
     _requirement_block). The answers are read once, before the write, and the saved row replaces its old self.
     """
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     req = _requirement_for_save(assessment, nist_id)
     answers, objective_answers = _load_answers(assessment)
     stored = answers.get(req.pk)
@@ -515,10 +468,10 @@ def _keep(answers: dict[int, Answer], req: Requirement, row: Answer | None) -> N
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 def save_objective_view(request: HttpRequest, public_id: str, objective_id: str) -> HttpResponse:
     """Save one objective's answer; the same queries as save_answer_view, plus the objective."""
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     if not assessment.objective_mode:
         raise Http404("Objective answers are not enabled for this assessment")
     objective = get_object_or_404(Objective.objects.select_related("requirement__family"), objective_id=objective_id)
@@ -556,10 +509,10 @@ def save_objective_view(request: HttpRequest, public_id: str, objective_id: str)
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def answer_history(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
     """Every version of the answer and, in objective mode, of its objectives' answers; newest first."""
-    assessment = _get_assessment_for_user(request, public_id, role="editor")  # history: owners and editors
+    assessment = get_assessment_for_user(request, public_id, role="editor")  # history: owners and editors
     req = get_object_or_404(Requirement.objects.select_related("family"), nist_id=nist_id)
     _requirement_in_scope(assessment, req)
     history = list(Answer.history.filter(assessment_id=assessment.pk, requirement_id=req.pk)
@@ -582,7 +535,7 @@ def _gap_row(item: scoring.Item, title: str, url: str, answer: tuple[str, date |
 
 @private
 def results(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     # catalog_rules: objectives, then requirements with their family; score: the answers (+ objective answers in
     # objective mode).
     result = score_assessment(assessment, catalog_rules())
@@ -647,7 +600,7 @@ def results(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_http_methods(["GET", "POST"])
 def sprs_worksheet(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     # The form works on a copy: a rejected POST must not make the worksheet show values that were not saved.
     form = SprsDetailsForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
                            level=assessment.target_level)

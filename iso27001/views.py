@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from assessments.access import get_assessment_for_user, private
 from assessments.models import Assessment
-from assessments.views import _get_assessment_for_user, private
 
 from .forms import HeadStartForm
 from .models import Edition, HeadStart, IsoControl, IsoMapping, remove_head_start, save_head_start
@@ -72,7 +72,7 @@ def _page(request: HttpRequest, assessment: Assessment, head: HeadStart | None, 
 @private
 @require_http_methods(["GET", "POST"])
 def head_start(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     head = HeadStart.objects.filter(assessment=assessment).first()
     params = request.POST if request.method == "POST" else request.GET
     edition = _edition(params.get("edition"), head)
@@ -98,7 +98,7 @@ def head_start(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_POST
 def remove(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     if remove_head_start(assessment=assessment):
         messages.success(request, "Your ISO 27001 head start was removed; the questions show no ISO hints now. "
                                   "Your answers are unchanged.")
@@ -107,7 +107,7 @@ def remove(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @private
 def summary(request: HttpRequest, public_id: str) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, public_id)
+    assessment = get_assessment_for_user(request, public_id)
     head = HeadStart.objects.filter(assessment=assessment).first()
     return render(request, "iso27001/summary.html", {
         "assessment": assessment, "head": head, "summary": summarize(assessment, head) if head else None,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import security
-from assessments.access import SESSION_KEY, get_assessment_for_user, granted_ids
+from assessments.access import SESSION_KEY, get_assessment_for_user, granted_ids, private
 from assessments.activity import activity as assessment_activity
 from assessments.models import (
     Assessment,
@@ -18,7 +18,6 @@ from assessments.models import (
     duplicate_assessment,
     score_assessments,
 )
-from assessments.views import private
 from cmmc_site import ratelimit
 
 from .access import get_organization_for_user, mfa_verified, organizations_for

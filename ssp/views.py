@@ -12,9 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-from assessments.access import get_assessment_for_user
+from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
 from assessments.models import today
-from assessments.views import READ, WRITE, _methods, private
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Objective, catalog_revision
 
@@ -132,7 +131,7 @@ def _issue_links(ssp: SystemSecurityPlan, doc: SspDocument | None) -> list[tuple
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def overview(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     doc = build_document(ssp) if ssp.pk else None
@@ -140,7 +139,7 @@ def overview(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 def start(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if ssp.pk is None:
@@ -150,7 +149,7 @@ def start(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 def sync(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -164,7 +163,7 @@ def sync(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 @guarded_render("ssp")
 def generate(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
@@ -207,21 +206,21 @@ def _version(request: HttpRequest, public_id: str, number: int, field: str) -> S
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def version_docx(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     version = _version(request, public_id, number, "docx")
     return _attachment(bytes(version.docx), DOCX_TYPE, f"ssp-{public_id}-v{number}.docx", version.docx_sha256)
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def version_pdf(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     version = _version(request, public_id, number, "pdf")
     return _attachment(bytes(version.pdf), "application/pdf", f"ssp-{public_id}-v{number}.pdf", version.pdf_sha256)
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 @guarded_render("ssp-poam")
 def poam_docx(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
@@ -235,7 +234,7 @@ def poam_docx(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods("GET", "HEAD", "POST")
+@require_methods("GET", "HEAD", "POST")
 def identification(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -303,7 +302,7 @@ def _save_environment(*, form: EnvironmentForm, tables: list) -> None:
 
 
 @private
-@_methods("GET", "HEAD", "POST")
+@require_methods("GET", "HEAD", "POST")
 def environment(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -312,7 +311,7 @@ def environment(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 def diagram_upload(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -335,7 +334,7 @@ def diagram_upload(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 def diagram_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -348,7 +347,7 @@ def diagram_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def diagram(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     stored = get_object_or_404(NetworkDiagram, ssp_id=ssp.pk)
@@ -377,7 +376,7 @@ def _row(row: RequirementImplementation, form: RequirementForm | None = None, *,
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def requirements(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -387,7 +386,7 @@ def requirements(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @private
-@_methods(*READ)
+@require_methods(*READ)
 def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -407,7 +406,7 @@ def _family_context(ssp: SystemSecurityPlan, fam: Family, rows: list[dict] | Non
 
 
 @private
-@_methods(*WRITE)
+@require_methods(*WRITE)
 def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
@@ -454,7 +453,7 @@ def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpRespo
 
 
 @private
-@_methods("GET", "HEAD", "POST")
+@require_methods("GET", "HEAD", "POST")
 def plan(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
