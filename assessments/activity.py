@@ -15,13 +15,11 @@ from django.db.models import Count
 
 from iso27001.models import Edition, HeadStart
 from ssp.models import (
-    IMPLEMENTATION_FIELDS,
     Contact,
     ContactRole,
     HardwareItem,
     Interconnection,
     NetworkDiagram,
-    RequirementImplementation,
     ServiceProvider,
     SoftwareItem,
     SspVersion,
@@ -29,9 +27,9 @@ from ssp.models import (
     UserRole,
 )
 
-from .models import DUPLICATED_FIELDS, Answer, Assessment, ObjectiveAnswer
+from .models import ANSWER_FIELDS, DUPLICATED_FIELDS, Answer, Assessment, ObjectiveAnswer
 
-ANSWER_TRACKED = ("status", "justification", "note", "evidence", "responsible", "planned_date")
+ANSWER_TRACKED = ANSWER_FIELDS
 OBJECTIVE_TRACKED = ("status",)
 ASSESSMENT_TRACKED = (*DUPLICATED_FIELDS, "organization_id")
 # Only short values are shown; for free text the log says that it changed, not what it says.
@@ -49,7 +47,6 @@ PLAN_SECTIONS = (
 )
 PLAN_TRACKED = tuple(name for _, names in PLAN_SECTIONS for name in names)
 CONTACT_TRACKED = ("name", "title", "address", "phone", "email")
-IMPLEMENTATION_TRACKED = (*IMPLEMENTATION_FIELDS, "starting_text_pending")
 DIAGRAM_TRACKED = ("sha256", "caption")
 TABLES: tuple[tuple[type[models.Model], str], ...] = (
     (UserRole, "user roles"), (HardwareItem, "hardware"), (SoftwareItem, "software"),
@@ -193,25 +190,6 @@ def _diagram_entries(rows: list[dict]) -> Iterator[Entry]:
                 yield _sentence(row, subject, " and ".join(parts))
 
 
-def _implementation_entries(rows: list[dict]) -> Iterator[Entry]:
-    for row, before in _with_previous(rows):
-        subject = f"SSP: requirement {row['requirement__nist_id']}"
-        if row["history_type"] == "+":
-            continue  # the 110 rows are created with the plan: its "SSP started" says so
-        if row["history_type"] == "-":
-            yield _sentence(row, subject, "deleted")
-        elif before is None:
-            yield _sentence(row, subject, "edited")
-        else:
-            changed = _changed(row, before, IMPLEMENTATION_FIELDS)
-            parts = [f"{_labels(RequirementImplementation, changed)} edited"] if changed else []
-            if before["starting_text_pending"] and not row["starting_text_pending"] and "description" not in changed:
-                parts.append("starting text confirmed")
-            status = (Change("status", before["status"], row["status"]),) if "status" in changed else ()
-            if parts:
-                yield _sentence(row, subject, ", ".join(parts), status)
-
-
 def _version_entries(rows: list[dict]) -> Iterator[Entry]:
     for row in rows:
         subject = f"SSP: version {row['number']}"
@@ -252,8 +230,6 @@ def _ssp_and_iso_entries(assessment: Assessment) -> list[Entry]:
     for model, table in TABLES:
         entries += _table_entries(_oldest_first(model.history.filter(**of_plan), *_row_fields(model)), model, table)
     entries += _diagram_entries(_oldest_first(NetworkDiagram.history.filter(**of_plan), *DIAGRAM_TRACKED))
-    entries += _implementation_entries(_oldest_first(RequirementImplementation.history.filter(**of_plan),
-                                                     "requirement__nist_id", *IMPLEMENTATION_TRACKED))
     entries += _version_entries(_oldest_first(SspVersion.history.filter(**of_plan), "number", "draft"))
     head_starts = HeadStart.history.filter(assessment_id=assessment.pk).annotate(
         controls_count=Count("historicalheadstart_controls"))

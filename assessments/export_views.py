@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from cmmc_site import ratelimit
 
-from . import exports
+from . import assessment_file, poam, spreadsheets
 from .access import get_assessment_for_user, private
 from .forms import ImportForm
 from .views import CREATE_LIMIT, _too_many, open_new_assessment, organizations_to_create_in
@@ -25,7 +25,7 @@ def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
 @require_safe
 def export_poam_csv(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    body = exports.to_csv(exports.poam_rows(assessment))
+    body = spreadsheets.to_csv(poam.poam_rows(assessment))
     return _attachment(body, "text/csv; charset=utf-8", f"poam-{assessment.public_id}.csv")
 
 
@@ -33,7 +33,7 @@ def export_poam_csv(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_safe
 def export_poam_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    body = exports.to_xlsx(exports.poam_rows(assessment))
+    body = spreadsheets.to_xlsx(poam.poam_rows(assessment))
     return _attachment(body, XLSX_TYPE, f"poam-{assessment.public_id}.xlsx")
 
 
@@ -41,7 +41,7 @@ def export_poam_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_safe
 def export_json(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    body = exports.dumps(exports.export_json(assessment))
+    body = assessment_file.dumps(assessment_file.export_json(assessment))
     return _attachment(body, "application/json; charset=utf-8", f"assessment-{assessment.public_id}.json")
 
 
@@ -57,7 +57,7 @@ def import_assessment(request: HttpRequest) -> HttpResponse:
         if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
             return _too_many(request, "assessments/import.html",
                              context | {"form": ImportForm(organizations=organizations)})
-        assessment = exports.import_json(data=form.cleaned_data["file"],
+        assessment = assessment_file.import_json(data=form.cleaned_data["file"],
                                          organization=form.cleaned_data.get("organization"))
         return open_new_assessment(request, assessment, verb="Imported")
     return render(request, "assessments/import.html", context, status=400 if form.errors else 200)

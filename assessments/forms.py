@@ -11,8 +11,17 @@ from controls.models import Requirement
 from orgs.models import Organization
 
 from . import scoring
-from .exports import MAX_FILE_BYTES, AssessmentFileError, parse_document, read_document
-from .models import Answer, AnswerStatus, Assessment, ObjectiveAnswerStatus, SspState, today
+from .assessment_file import MAX_FILE_BYTES, AssessmentFileError, parse_document, read_document
+from .models import (
+    RESPONSIBLE_MAX,
+    TEXT_MAX,
+    Answer,
+    AnswerStatus,
+    Assessment,
+    ObjectiveAnswerStatus,
+    SspState,
+    today,
+)
 
 CAGE_RE = re.compile(r"^[A-Z0-9]{5}$")
 
@@ -116,11 +125,12 @@ def earliest_today() -> date:
 class AnswerForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Not answered")] + AnswerStatus.choices, required=False,
                                widget=forms.RadioSelect)
-    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000,
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=TEXT_MAX,
                                     label="Why is it not applicable?")
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=TEXT_MAX,
+                           label="How it is implemented (your SSP's description)")
     evidence = forms.CharField(required=False, max_length=500, label="Evidence reference")
-    responsible = forms.CharField(required=False, max_length=200, label="Responsible person")
+    responsible = forms.CharField(required=False, max_length=RESPONSIBLE_MAX, label="Responsible person or role")
     planned_date = PlainDateField(required=False, label="Planned completion date",
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)

@@ -167,15 +167,25 @@ class ObjectiveAnswerStatus(models.TextChoices):
     NA = scoring.ObjectiveStatus.NA, "Not applicable"
 
 
+TEXT_MAX = 10_000  # a requirement's description or N/A rationale: about four pages
+RESPONSIBLE_MAX = 500
+
+
 class Answer(models.Model):
+    """The one record of a requirement in an assessment: the questionnaire and the SSP's requirement step both edit
+    it, and every output (results, POA&M exports, the SSP and its appendix, the SPRS worksheet, the JSON file)
+    reads it. A row exists once either page has saved something for the requirement."""
+
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
     requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=8, choices=AnswerStatus, blank=True)
-    justification = models.TextField("N/A justification", blank=True, max_length=5000)
-    note = models.TextField(blank=True, max_length=5000)
+    justification = models.TextField("why it is not applicable", blank=True, max_length=TEXT_MAX)
+    # The SSP's implementation description ("how it is implemented, or planned to be"); the questionnaire's note.
+    note = models.TextField("implementation description", blank=True, max_length=TEXT_MAX)
     evidence = models.CharField("evidence reference", max_length=500, blank=True)
-    responsible = models.CharField("responsible person", max_length=200, blank=True)
+    responsible = models.CharField("responsible person or role", max_length=RESPONSIBLE_MAX, blank=True)
     planned_date = models.DateField("planned completion date", null=True, blank=True)
+    poam_reference = models.CharField("POA&M reference", max_length=50, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -212,7 +222,7 @@ class ObjectiveAnswer(models.Model):
         return f"{self.objective_id}: {self.status or 'unanswered'}"
 
 
-ANSWER_FIELDS = ("status", "justification", "note", "evidence", "responsible", "planned_date")
+ANSWER_FIELDS = ("status", "justification", "note", "evidence", "responsible", "planned_date", "poam_reference")
 
 
 class StaleWrite(Exception):
@@ -315,7 +325,7 @@ def assessment_answers(assessment: Assessment) -> dict[str, scoring.Answer]:
 def scoring_answers(
     statuses: dict[str, str], objectives: dict[str, dict[str, str]], *, objective_mode: bool
 ) -> dict[str, scoring.Answer]:
-    """Stored answers in scoring form; shared by the pages and the JSON import/CLI (exports.py).
+    """Stored answers in scoring form; shared by the pages and the JSON import/CLI (assessment_file.py).
 
     ``statuses`` maps a NIST id to its requirement-level status, ``objectives`` a NIST id to {objective id: status};
     "" means blank. In objective mode a requirement's status is derived from its objectives; the requirement-level

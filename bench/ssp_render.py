@@ -53,7 +53,6 @@ def complete_plan():
     from controls.models import Requirement
     from ssp.models import (
         HardwareItem,
-        RequirementImplementation,
         SoftwareItem,
         SystemSecurityPlan,
         UserRole,
@@ -81,9 +80,8 @@ def complete_plan():
                                     purpose="Office work", responsible="IT manager")
     sentence = ("Access is granted through Entra ID groups approved by the system owner; the IT manager reviews "
                 "membership quarterly and removes leavers the same day. ")
-    for row in RequirementImplementation.objects.filter(ssp=ssp).select_related("requirement"):
-        row.description = f"{row.requirement.nist_id}: {sentence * 2}\nEvidence: {sentence * 2}"
-        row.starting_text_pending = False
+    for row in Answer.objects.filter(assessment=assessment).select_related("requirement"):
+        row.note = f"{row.requirement.nist_id}: {sentence * 2}\nEvidence: {sentence * 2}"
         row.save()
     return SystemSecurityPlan.objects.select_related("assessment").get(pk=ssp.pk)
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
-from assessments.exports import XML_ILLEGAL_RE, poam_rows
 from assessments.models import Scope, TargetLevel, today
+from assessments.poam import build_poam_rows
+from assessments.scoring import SSP_REQUIREMENT
+from assessments.spreadsheets import XML_ILLEGAL_RE
 
 from . import starting_text
 from .models import (
@@ -23,7 +25,6 @@ from .models import (
     ImplementationStatus,
     Interconnection,
     NetworkDiagram,
-    RequirementImplementation,
     Responsibility,
     ReviewFrequency,
     ServiceProvider,
@@ -33,6 +34,7 @@ from .models import (
     UserRole,
     YesNo,
 )
+from .records import RequirementRecord, records
 
 NOT_PROVIDED = "Not provided."
 # The most text one document may hold (all of it: user text, requirement text, tables), about 150 pages. It bounds
@@ -154,6 +156,8 @@ class RequirementEntry:
     poam_reference: str
     planned_date: date | None
     starting_text_pending: bool
+    evidence: str = ""
+    answered: bool = True
 
     @property
     def status_label(self) -> str:
@@ -165,7 +169,8 @@ class RequirementEntry:
 
     @property
     def is_planned(self) -> bool:
-        return self.status == ImplementationStatus.PLANNED
+        """Open: on the POA&M (planned, or partially implemented with the rest planned)."""
+        return self.status in (ImplementationStatus.PLANNED, ImplementationStatus.PARTIAL)
 
     @property
     def is_na(self) -> bool:
@@ -173,6 +178,8 @@ class RequirementEntry:
 
     @property
     def description_label(self) -> str:
+        if self.status == ImplementationStatus.PARTIAL:
+            return "What is in place, and what is planned"
         return "Planned implementation details" if self.is_planned else "Implementation details"
 
     @property
@@ -189,9 +196,11 @@ class RequirementEntry:
 
     @property
     def details(self) -> tuple[tuple[str, str], ...]:
-        rows = [("Status", self.status_label)]
+        rows = [("Status", self.status_label if self.answered else f"{self.status_label} (not assessed yet)")]
         if self.responsible:
             rows.append(("Responsible role", self.responsible))
+        if self.evidence:
+            rows.append(("Evidence", self.evidence))
         if self.is_planned:
             rows.append(("POA&M reference", self.poam_reference or NOT_PROVIDED))
             rows.append(("Planned completion", iso_date(self.planned_date) or NOT_PROVIDED))
@@ -319,14 +328,15 @@ def build_document(ssp: SystemSecurityPlan, *, version: str = "", on: date | Non
     software = list(SoftwareItem.objects.filter(ssp=ssp).order_by("pk"))
     interconnections = list(Interconnection.objects.filter(ssp=ssp).order_by("pk"))
     providers = list(ServiceProvider.objects.filter(ssp=ssp).order_by("pk"))
-    # 7: the diagram; 8: requirement rows with their requirement and family; 9: earlier versions.
+    # 7: the diagram; 8: earlier versions.
     diagram = NetworkDiagram.objects.filter(ssp=ssp).first()
-    rows = list(RequirementImplementation.objects.filter(ssp=ssp).select_related("requirement__family")
-                .order_by("requirement__position"))
     versions = list(SspVersion.objects.filter(ssp=ssp).only(
         "label", "generated_on", "description", "made_by", "number").order_by("number"))
-    # 10-15: the assessment's POA&M, the same rows as its CSV/XLSX export.
-    poam = poam_rows(assessment)
+    # 9-15: each requirement's record with the score (ssp/records.py); the POA&M is built from the same rows.
+    result, recs = records(assessment)
+    # The plan never lists itself (3.12.4) in its own POA&M: generating it is what closes that item.
+    poam = [row for row in build_poam_rows(result, _poam_details(recs), _titles(recs))
+            if row["requirement"] != SSP_REQUIREMENT]
 
     organization = clean(ssp.org_name or assessment.organization_name)
     system_name = clean(ssp.system_name)
@@ -336,16 +346,16 @@ def build_document(ssp: SystemSecurityPlan, *, version: str = "", on: date | Non
     if change is not None:
         changes.append(change)
 
-    entries = [_entry(row) for row in rows]
+    entries = [_entry(rec) for rec in recs]
     # The requirements the assessment scores (a Level 1 assessment: its 17 practices only).
-    in_scope = {row.requirement.nist_id for row in rows
-                if assessment.target_level == TargetLevel.L2 or row.requirement.level1_id}
-    issues = _issues(ssp, system_name, entries, poam, in_scope)
+    in_scope = {rec.requirement.nist_id for rec in recs
+                if assessment.target_level == TargetLevel.L2 or rec.requirement.level1_id}
+    issues = _issues(ssp, system_name, entries, in_scope)
     sections = (
         _identification(ssp, system_name, organization, contacts, roles, assessment),
         _environment(ssp, diagram, hardware, software, interconnections, providers),
         _requirements(entries, {r.requirement.family.code: (r.requirement.family.position, r.requirement.family.name)
-                                for r in rows}),
+                                for r in recs}),
         _record_of_changes(ssp, changes),
         _poam_appendix(poam),
     )
@@ -364,16 +374,26 @@ def build_document(ssp: SystemSecurityPlan, *, version: str = "", on: date | Non
     )
 
 
-def _entry(row: RequirementImplementation) -> RequirementEntry:
-    req = row.requirement
+def _entry(rec: RequirementRecord) -> RequirementEntry:
+    req, answer = rec.requirement, rec.answer
     return RequirementEntry(
         nist_id=req.nist_id, family=req.family.code, title=clean(req.cmmc_title), text=clean(req.text),
-        status=row.status, description=clean(row.description), rationale=clean(row.rationale),
-        responsible=clean(row.responsible), poam_reference=clean(row.poam_reference), planned_date=row.planned_date,
-        # Flagged only while the text is still what we offered: a rewrite clears it even before it is saved again.
-        starting_text_pending=row.starting_text_pending and row.description.strip() == row.starting_text.strip()
-        and bool(row.description.strip()),
+        status=rec.status, description=clean(rec.description), rationale=clean(answer.justification),
+        responsible=clean(answer.responsible), poam_reference=clean(answer.poam_reference),
+        planned_date=answer.planned_date, starting_text_pending=rec.pending, evidence=clean(answer.evidence),
+        answered=rec.answered,
     )
+
+
+def _poam_details(recs: list[RequirementRecord]) -> dict[str, dict]:
+    return {rec.requirement.nist_id: {"responsible": rec.answer.responsible, "planned_date": rec.answer.planned_date,
+                                      "poam_reference": rec.answer.poam_reference, "note": rec.answer.note,
+                                      "evidence": rec.answer.evidence}
+            for rec in recs if rec.answer.pk}
+
+
+def _titles(recs: list[RequirementRecord]) -> dict[str, tuple[str, str]]:
+    return {rec.requirement.nist_id: (rec.requirement.cmmc_id, rec.requirement.cmmc_title) for rec in recs}
 
 
 def _or_none(value: str) -> str:
@@ -472,7 +492,8 @@ def _requirements(entries: list[RequirementEntry], families: dict[str, tuple[int
     blocks: list = [Paragraph(
         "The source of the requirements is NIST Special Publication 800-171 Revision 2, Protecting Controlled "
         "Unclassified Information in Nonfederal Systems and Organizations. Each requirement below gives its status "
-        "(Implemented, Planned to be implemented, or Not applicable), how it is implemented or planned to be, and "
+        "(Implemented, Partially implemented, Planned to be implemented, or Not applicable), how it is implemented or "
+        "planned to be, and "
         "for requirements that are not applicable, the rationale.", "instruction")]
     family = None
     for entry in entries:
@@ -520,8 +541,7 @@ def _field(nist_id: str, name: str) -> str:
     return f"id_r{nist_id.replace('.', '-')}-{name}"
 
 
-def _issues(ssp, system_name: str, entries: list[RequirementEntry], poam: list[dict], in_scope: set[str]
-            ) -> list[Issue]:
+def _issues(ssp, system_name: str, entries: list[RequirementEntry], in_scope: set[str]) -> list[Issue]:
     issues: list[Issue] = []
     if not system_name:
         issues.append(Issue("system_name_missing", "The system has no name (section 1.1).", "identification",
@@ -529,44 +549,26 @@ def _issues(ssp, system_name: str, entries: list[RequirementEntry], poam: list[d
     if not clean(ssp.boundary):
         issues.append(Issue("boundary_missing", "The system boundary is not described (section 2).", "environment",
                             "id_boundary"))
-    open_items = {row["requirement"]: row for row in poam}
     for e in entries:
         where = dict(step="requirements", family=e.family)
+        if e.nist_id in in_scope and not e.answered and e.nist_id != SSP_REQUIREMENT:
+            issues.append(Issue("status_missing", f"{e.nist_id}: no status yet (answer it here or in the "
+                                "questionnaire).", field=_field(e.nist_id, "status"), **where))
         if e.starting_text_pending:
             issues.append(Issue("description_unconfirmed",
                                 f"{e.nist_id}: the description is still the starting text; rewrite or confirm it.",
-                                field=_field(e.nist_id, "description"), **where))
+                                field=_field(e.nist_id, "note"), **where))
         elif not e.description and not e.is_na:
             issues.append(Issue("description_missing", f"{e.nist_id}: no implementation description.",
-                                field=_field(e.nist_id, "description"), **where))
+                                field=_field(e.nist_id, "note"), **where))
         elif starting_text.has_placeholder(e.description):
             issues.append(Issue("description_placeholder",
                                 f"{e.nist_id}: the description still has a <<placeholder>> to fill in.",
-                                field=_field(e.nist_id, "description"), **where))
+                                field=_field(e.nist_id, "note"), **where))
         if e.is_na and not e.rationale:
             issues.append(Issue("rationale_missing", f"{e.nist_id}: not applicable, but no rationale is given.",
-                                field=_field(e.nist_id, "rationale"), **where))
-        if e.is_planned and e.planned_date is None:
+                                field=_field(e.nist_id, "justification"), **where))
+        if e.is_planned and e.planned_date is None and e.nist_id != SSP_REQUIREMENT:
             issues.append(Issue("planned_date_missing", f"{e.nist_id}: planned, but no planned completion date.",
                                 field=_field(e.nist_id, "planned_date"), **where))
-        if e.nist_id in in_scope:
-            issues += _mismatch(e, open_items.get(e.nist_id), where)
     return issues
-
-
-def _mismatch(e: RequirementEntry, open_item: dict | None, where: dict) -> list[Issue]:
-    """The plan and the assessment must tell the same story: the POA&M is built from the assessment."""
-    if e.is_planned and open_item is None:
-        return [Issue("status_mismatch", f"{e.nist_id}: planned here, but the assessment counts it as met.",
-                      field=_field(e.nist_id, "status"), **where)]
-    if not e.is_planned and open_item is not None:
-        return [Issue("status_mismatch",
-                      f"{e.nist_id}: {e.status_label.lower()} here, but the assessment has it open "
-                      f"({open_item['state'].lower()}).", field=_field(e.nist_id, "status"), **where)]
-    if e.is_planned and e.planned_date and open_item["planned_date"] != e.planned_date:
-        theirs = iso_date(open_item["planned_date"]) or "no date"
-        return [Issue("planned_date_mismatch",
-                      f"{e.nist_id}: planned completion {iso_date(e.planned_date)} here, but {theirs} in the "
-                      "assessment (its POA&M uses the assessment's date).",
-                      field=_field(e.nist_id, "planned_date"), **where)]
-    return []

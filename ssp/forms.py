@@ -12,18 +12,18 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 from django.forms.utils import ErrorDict
 
+from assessments.forms import AnswerForm
+from assessments.models import ANSWER_FIELDS, Answer, AnswerStatus
 from controls.models import Requirement
 
 from . import images
 from .document import CUI_CATEGORIES
 from .models import (
-    DESCRIPTION_MAX,
     ROWS_MAX,
     Contact,
     HardwareItem,
     ImplementationStatus,
     Interconnection,
-    RequirementImplementation,
     ServiceProvider,
     SoftwareItem,
     SystemSecurityPlan,
@@ -160,39 +160,50 @@ def table_helper() -> FormHelper:
     return helper
 
 
-class RequirementForm(forms.Form):
-    status = forms.ChoiceField(choices=ImplementationStatus.choices, widget=forms.RadioSelect)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, max_length=DESCRIPTION_MAX,
-                                  label="Implementation description")
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=DESCRIPTION_MAX,
-                                label="If not applicable: why")
-    responsible = forms.CharField(required=False, max_length=200, label="Responsible role")
+# The assessment's statuses in the NIST SSP template's words: the SSP's requirement step edits the same answer.
+PLAN_STATUS_LABELS = {
+    AnswerStatus.MET: ImplementationStatus.IMPLEMENTED.label,
+    AnswerStatus.PARTIAL: ImplementationStatus.PARTIAL.label,
+    AnswerStatus.NOT_MET: ImplementationStatus.PLANNED.label,
+    AnswerStatus.NA: ImplementationStatus.NA.label,
+}
+
+
+class RequirementForm(AnswerForm):
+    """The questionnaire's answer form with the plan's words, plus the POA&M reference and the confirmation of the
+    starting text. The same rules apply whichever page saves the record (AnswerForm.clean).
+
+    While no description is written, the starting text is shown in its place. Posted back unchanged and not
+    confirmed, it is not stored: it stays the flagged starting text (and follows the status).
+    """
+
     poam_reference = forms.CharField(required=False, max_length=50, label="POA&M reference")
-    planned_date = forms.DateField(required=False, label="Planned completion date",
-                                   widget=forms.DateInput(attrs={"type": "date"}))
     confirm = forms.BooleanField(required=False, label="This starting text describes what we do (confirm it)")
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args, requirement: Requirement, row: RequirementImplementation | None = None, **kwargs):
-        self.requirement = requirement
-        prefix = "r" + requirement.nist_id.replace(".", "-")
-        if row is not None and "initial" not in kwargs:
-            kwargs["initial"] = {name: getattr(row, name) for name in (
-                "status", "description", "rationale", "responsible", "poam_reference", "planned_date", "version")}
-        super().__init__(*args, prefix=prefix, **kwargs)
+    def __init__(self, *args, requirement: Requirement, stored: Answer | None = None, objective_mode: bool = False,
+                 starting_text: str = "", **kwargs):
+        self.starting_text = starting_text
+        if stored is not None and "initial" not in kwargs:
+            kwargs["initial"] = {name: getattr(stored, name) for name in (*ANSWER_FIELDS, "version")}
+            kwargs["initial"]["note"] = stored.note if stored.note.strip() else starting_text
+        super().__init__(*args, requirement=requirement, stored=stored if stored and stored.pk else None,
+                         objective_mode=objective_mode, **kwargs)
         _tidy(self)
-        for name, field in self.fields.items():
-            if name not in ("status", "version", "confirm"):
-                field.widget.attrs.setdefault("class", "form-control form-control-sm")
+        self.fields["note"].label = "Implementation description"
+        self.fields["note"].widget.attrs["rows"] = 6
+        self.fields["justification"].label = "If not applicable: why"
+        self.fields["status"].widget.choices = [(value, PLAN_STATUS_LABELS.get(value, label))
+                                                for value, label in self.fields["status"].widget.choices if value]
+        self.fields["poam_reference"].widget.attrs.setdefault("class", "form-control form-control-sm")
+        self.order_fields(["status", "note", "justification", "responsible", "evidence", "poam_reference",
+                           "planned_date", "confirm", "version"])
 
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = attrs.get("class", "") + " is-invalid"
-                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
-                attrs["aria-invalid"] = "true"
+    def clean(self):
+        data = super().clean()
+        note = data.get("note") or ""
+        if self.starting_text and note.strip() == self.starting_text.strip() and not data.get("confirm"):
+            data["note"] = ""
+        return data
 
 
 class PlanForm(TidyMixin, forms.ModelForm):

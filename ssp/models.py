@@ -12,23 +12,30 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from assessments.models import Answer, Assessment, score_assessment
+from assessments.models import Assessment
 from assessments.scoring import Status
-from controls.models import Objective, Requirement
-
-from . import starting_text
 
 SHORT_MAX = 200  # names, titles, phone numbers, table cells
 NARRATIVE_MAX = 20_000  # purpose, boundary, environment: about eight pages each
-DESCRIPTION_MAX = 5_000  # one requirement's description or rationale (as an assessment answer's note)
+DESCRIPTION_MAX = 5_000  # a maintenance explanation
 ROWS_MAX = 50  # rows of each table (user roles, inventories, interconnections, providers)
 DEFAULT_CATEGORIZATION = "Moderate impact for confidentiality (CUI Basic)"
 
 
 class ImplementationStatus(models.TextChoices):
+    """The NIST SSP template's words for a requirement's status (plus partial, for 3.5.3 and 3.13.11); each is
+    the plan's name for an assessment status (``of``)."""
+
     IMPLEMENTED = "implemented", "Implemented"
+    PARTIAL = "partial", "Partially implemented"
     PLANNED = "planned", "Planned to be implemented"
     NA = "na", "Not applicable"
+
+    @classmethod
+    def of(cls, status: Status | None) -> "ImplementationStatus":
+        """Met → Implemented, partial → Partially implemented, N/A → Not applicable; not met and unanswered are
+        open, so Planned (they are on the POA&M)."""
+        return {Status.MET: cls.IMPLEMENTED, Status.PARTIAL: cls.PARTIAL, Status.NA: cls.NA}.get(status, cls.PLANNED)
 
 
 class ReviewFrequency(models.TextChoices):
@@ -196,33 +203,6 @@ class NetworkDiagram(models.Model):
         return f"diagram {self.width}x{self.height}"
 
 
-class RequirementImplementation(models.Model):
-    ssp = models.ForeignKey(SystemSecurityPlan, on_delete=models.CASCADE, related_name="implementations")
-    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=11, choices=ImplementationStatus)
-    description = models.TextField("implementation description", max_length=DESCRIPTION_MAX, blank=True)
-    rationale = models.TextField("why it is not applicable", max_length=DESCRIPTION_MAX, blank=True)
-    responsible = models.CharField("responsible role", max_length=SHORT_MAX, blank=True)
-    poam_reference = models.CharField("POA&M reference", max_length=50, blank=True)
-    planned_date = models.DateField("planned completion date", null=True, blank=True)
-    # The text we offered; while the description is still exactly this and unconfirmed, it is flagged everywhere.
-    starting_text = models.TextField(blank=True)
-    starting_text_pending = models.BooleanField(default=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["ssp", "requirement"], name="one_implementation_per_requirement"),
-            models.CheckConstraint(condition=models.Q(status__in=["implemented", "planned", "na"]),
-                                   name="implementation_status_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.requirement_id}: {self.status}"
-
-
 class SspVersion(models.Model):
     """A generated version, kept byte for byte; it is also a row of the plan's record of changes."""
 
@@ -239,6 +219,8 @@ class SspVersion(models.Model):
     docx_sha256 = models.CharField(max_length=64)
     pdf = models.BinaryField()
     pdf_sha256 = models.CharField(max_length=64)
+    # Restored from an assessment file, which lists versions without their documents: nothing to download here.
+    imported = models.BooleanField(default=False)
     # Without the documents' bytes (kept once, here): the history says that a version was generated.
     history = HistoricalRecords(excluded_fields=["docx", "pdf"])
 
@@ -262,149 +244,22 @@ def touch_assessment(ssp: SystemSecurityPlan) -> None:
     Assessment.objects.filter(pk=ssp.assessment_id).update(updated_at=timezone.now())
 
 
-class StaleWrite(Exception):
-    """The row changed since the client read it; ``current`` is what is stored now."""
-
-    def __init__(self, current: RequirementImplementation):
-        super().__init__("stale write")
-        self.current = current
-
-
 class LabelTaken(Exception):
     """Another version already carries this label."""
 
 
-def prefill(requirement: Requirement, status: Status | None, answer: Answer | None, objectives: list[Objective],
-            organization: str) -> RequirementImplementation:
-    """One requirement's starting row from the assessment: met → Implemented, na → Not applicable (with the
-    answer's justification), anything else (not met, partial, unanswered) → Planned with the answer's date."""
-    if status is Status.MET:
-        ssp_status = ImplementationStatus.IMPLEMENTED
-    elif status is Status.NA:
-        ssp_status = ImplementationStatus.NA
-    else:
-        ssp_status = ImplementationStatus.PLANNED
-    text = starting_text.for_requirement(status=ssp_status, organization=organization,
-                                         objectives=[(o.letter, o.text) for o in objectives])
-    row = RequirementImplementation(requirement=requirement, status=ssp_status, description=text, starting_text=text,
-                                    starting_text_pending=bool(text))
-    if answer is not None:
-        row.responsible = answer.responsible
-        if ssp_status == ImplementationStatus.NA:
-            row.rationale = answer.justification
-        if ssp_status == ImplementationStatus.PLANNED:
-            row.planned_date = answer.planned_date
-    if ssp_status == ImplementationStatus.PLANNED:
-        row.poam_reference = f"POA&M {requirement.nist_id}"
-    return row
-
-
 @transaction.atomic
 def create_ssp(*, assessment: Assessment) -> SystemSecurityPlan:
-    """The assessment's SSP with its 110 requirement rows pre-filled from the answers (the existing one if any)."""
+    """The assessment's SSP (the existing one if any). Its requirements are the assessment's answers: nothing to
+    copy, so the plan and the assessment can never tell two stories."""
     try:
         with transaction.atomic():
             ssp = SystemSecurityPlan.objects.create(assessment=assessment, org_name=assessment.organization_name)
     except IntegrityError:
         return SystemSecurityPlan.objects.get(assessment=assessment)
-    statuses = {item.rule.nist_id: item.status for item in score_assessment(assessment).items}
-    answers = {a.requirement_id: a for a in Answer.objects.filter(assessment=assessment)}
-    objectives: dict[int, list[Objective]] = {}
-    for objective in Objective.objects.order_by("requirement__position", "position"):
-        objectives.setdefault(objective.requirement_id, []).append(objective)
-    rows = []
-    for requirement in Requirement.objects.order_by("position"):
-        row = prefill(requirement, statuses.get(requirement.nist_id), answers.get(requirement.pk),
-                      objectives.get(requirement.pk, []), assessment.organization_name)
-        row.ssp = ssp
-        rows.append(row)
-    # With history rows: the first edit of a row is then compared with what it started as (the activity log names
-    # the fields edited). The log shows the plan's own "created" row for all of them.
-    bulk_create_with_history(rows, RequirementImplementation)
     bulk_create_with_history([Contact(ssp=ssp, role=role) for role in ContactRole.values], Contact)
     touch_assessment(ssp)
     return ssp
-
-
-IMPLEMENTATION_FIELDS = ("status", "description", "rationale", "responsible", "poam_reference", "planned_date")
-
-
-@transaction.atomic
-def save_implementation(*, row: RequirementImplementation, values: dict, confirmed: bool, expected_version: int,
-                        organization: str, objectives: list[Objective]) -> RequirementImplementation:
-    """Write one requirement's SSP entry if it is still at ``expected_version``; else raise StaleWrite.
-
-    Starting text stays flagged until the user changes it or confirms it. While it is untouched, a new status
-    brings that status's starting text instead (still flagged).
-    """
-    current = RequirementImplementation.objects.select_for_update().get(pk=row.pk)
-    if current.version != expected_version:
-        raise StaleWrite(current)
-    was_pending, old_status = current.starting_text_pending, current.status
-    for name in IMPLEMENTATION_FIELDS:
-        if name in values:
-            setattr(current, name, values[name])
-    untouched = current.description.strip() == current.starting_text.strip()
-    if was_pending and untouched and not confirmed:
-        if current.status != old_status:
-            text = starting_text.for_requirement(status=current.status, organization=organization,
-                                                 objectives=[(o.letter, o.text) for o in objectives])
-            current.description = current.starting_text = text
-        current.starting_text_pending = bool(current.starting_text)
-    else:
-        current.starting_text_pending = False
-    current.version = expected_version + 1
-    current.save()
-    touch_assessment(row.ssp)
-    return current
-
-
-@transaction.atomic
-def sync_from_assessment(*, ssp: SystemSecurityPlan) -> list[str]:
-    """Bring every requirement's status and planned date in line with the assessment; return the NIST ids changed.
-
-    The assessment (and its POA&M) is the record of what is done: a planned item the assessment counts as met
-    becomes Implemented, and so on. Descriptions the user wrote are kept; untouched starting text follows the status.
-    """
-    assessment = ssp.assessment
-    statuses = {item.rule.nist_id: item.status for item in score_assessment(assessment).items}
-    answers = {a.requirement_id: a for a in Answer.objects.filter(assessment=assessment)}
-    objectives: dict[int, list[Objective]] = {}
-    for objective in Objective.objects.order_by("requirement__position", "position"):
-        objectives.setdefault(objective.requirement_id, []).append(objective)
-    changed = []
-    rows = RequirementImplementation.objects.select_for_update().filter(ssp=ssp).select_related("requirement")
-    for row in rows.order_by("requirement__position"):
-        requirement = row.requirement
-        if assessment.target_level == "l1" and not requirement.level1_id:
-            continue  # outside a Level 1 assessment: nothing to compare with
-        wanted = prefill(requirement, statuses.get(requirement.nist_id), answers.get(requirement.pk),
-                         objectives.get(requirement.pk, []), assessment.organization_name)
-        updates = {}
-        if row.status != wanted.status:
-            updates["status"] = wanted.status
-        if wanted.status == ImplementationStatus.PLANNED and wanted.planned_date and \
-                row.planned_date != wanted.planned_date:
-            updates["planned_date"] = wanted.planned_date
-        if not updates:
-            continue
-        if not row.responsible and wanted.responsible:
-            updates["responsible"] = wanted.responsible
-        if wanted.status == ImplementationStatus.NA and not row.rationale.strip():
-            updates["rationale"] = wanted.rationale
-        if wanted.status == ImplementationStatus.PLANNED and not row.poam_reference:
-            updates["poam_reference"] = wanted.poam_reference
-        if "status" in updates and row.starting_text_pending:
-            updates["description"] = updates["starting_text"] = wanted.starting_text
-        for name, value in updates.items():
-            setattr(row, name, value)
-        row.version += 1
-        row._change_reason = "synced from the assessment"  # the activity log's note on this change
-        row.save()
-        changed.append(requirement.nist_id)
-    if changed:
-        touch_assessment(ssp)
-    return changed
 
 
 def sha256(data: bytes) -> str:
@@ -438,7 +293,7 @@ def record_version(*, ssp: SystemSecurityPlan, label: str, generated_on, descrip
 
 # The plan's row models: each keeps history under its ``ssp_id``.
 ROW_MODELS = (Contact, UserRole, HardwareItem, SoftwareItem, Interconnection, ServiceProvider, NetworkDiagram,
-              RequirementImplementation, SspVersion)
+              SspVersion)
 
 
 def delete_plans_for_good(*, assessment_ids: list[int]) -> None:

@@ -15,15 +15,18 @@ def _sentence(text: str) -> str:
 
 
 def for_requirement(*, status: str, organization: str, objectives: list[tuple[str, str]]) -> str:
-    """``status``: implemented | planned | na; ``objectives``: (letter "[a]", determination statement)."""
+    """``status``: implemented | partial | planned | na; ``objectives``: (letter "[a]", determination statement)."""
     who = organization.strip() or "The organization"
     if status == "implemented":
         lines = [f"{who} meets this requirement as follows."]
         lines += [f"{letter} {_sentence(text)}: <<how, and what shows it>>." for letter, text in objectives]
         return "\n".join(lines)
-    if status == "planned":
+    if status in ("planned", "partial"):
         lines = [f"{who} has not fully implemented this requirement yet. "
                  "Planned: <<what will be put in place, and how>>."]
+        if status == "partial":
+            lines = [f"{who} has partially implemented this requirement. In place: <<what is in place today>>. "
+                     "Planned: <<what is still to be put in place, and how>>."]
         if objectives:
             lines.append("Determination statements to meet:")
             lines += [f"{letter} {_sentence(text)}." for letter, text in objectives]

@@ -16,7 +16,6 @@ urlpatterns = [
     path("requirements/<family:code>/", views.family, name="family"),
     path("requirement/<nist:nist_id>/", views.requirement, name="requirement"),
     path("plan/", views.plan, name="plan"),
-    path("sync/", views.sync, name="sync"),
     path("generate/", views.generate, name="generate"),
     path("versions/<int:number>/docx/", views.version_docx, name="version_docx"),
     path("versions/<int:number>/pdf/", views.version_pdf, name="version_pdf"),

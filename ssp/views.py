@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
-from assessments.models import today
+from assessments.models import ANSWER_FIELDS, StaleWrite, save_answer, today
 from cmmc_site.render_guard import guarded_render, run_limited
-from controls.models import Family, Objective, catalog_revision
+from controls.models import Family, Requirement, catalog_revision
 
 from . import images, jobs
 from .document import MAX_PLAN_CHARS, ChangeRow, SspDocument, build_document
@@ -40,17 +40,14 @@ from .models import (
     ContactRole,
     LabelTaken,
     NetworkDiagram,
-    RequirementImplementation,
     SspVersion,
-    StaleWrite,
     SystemSecurityPlan,
     create_ssp,
     record_version,
-    save_implementation,
     sha256,
-    sync_from_assessment,
     touch_assessment,
 )
+from .records import RequirementRecord, records
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 STEPS = ("identification", "environment", "requirements", "plan")
@@ -96,7 +93,7 @@ def _overview_context(ssp: SystemSecurityPlan, doc: SspDocument | None, form: Ge
     if ssp.pk:
         versions = list(SspVersion.objects.filter(ssp=ssp).only(
             "number", "label", "generated_on", "created_at", "description", "made_by", "draft", "docx_sha256",
-            "pdf_sha256", "catalog_revision").order_by("-number"))
+            "pdf_sha256", "catalog_revision", "imported").order_by("-number"))
     if doc is not None and form is None:
         form = GenerateForm(taken=set(), initial={
             "label": next_label([v.label for v in reversed(versions)]),
@@ -150,20 +147,6 @@ def start(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @private
 @require_methods(*WRITE)
-def sync(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
-        return redirect_
-    changed = sync_from_assessment(ssp=ssp)
-    if changed:
-        messages.success(request, f"Updated from the assessment: {', '.join(changed)}.")
-    else:
-        messages.info(request, "Nothing to update: the plan already matches the assessment.")
-    return redirect("ssp:overview", public_id=public_id)
-
-
-@private
-@require_methods(*WRITE)
 @guarded_render("ssp")
 def generate(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
@@ -201,8 +184,9 @@ def generate(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def _version(request: HttpRequest, public_id: str, number: int, field: str) -> SspVersion:
     ssp = _get_ssp_for_user(request, public_id)
+    # A version restored from an assessment file has no documents here (imported): nothing to download.
     return get_object_or_404(SspVersion.objects.only("number", field, f"{field}_sha256", "ssp"),
-                             ssp_id=ssp.pk, number=number)
+                             ssp_id=ssp.pk, number=number, imported=False)
 
 
 @private
@@ -360,19 +344,15 @@ def diagram(request: HttpRequest, public_id: str) -> HttpResponse:
 # --- Step 3: requirements, family by family ------------------------------------------------------------------
 
 
-def _family_rows(ssp: SystemSecurityPlan, family: Family, bound: dict | None = None) -> list[dict]:
-    rows = RequirementImplementation.objects.filter(ssp=ssp, requirement__family=family).select_related(
-        "requirement").order_by("requirement__position")
-    bound = bound or {}
-    return [_row(r, bound.get(r.requirement.nist_id)) for r in rows]
+def _form(ssp: SystemSecurityPlan, rec: RequirementRecord, data=None) -> RequirementForm:
+    return RequirementForm(data, requirement=rec.requirement, stored=rec.answer,
+                           objective_mode=ssp.assessment.objective_mode, starting_text=rec.starting_text)
 
 
-def _row(row: RequirementImplementation, form: RequirementForm | None = None, *, conflict=None,
+def _row(ssp: SystemSecurityPlan, rec: RequirementRecord, form: RequirementForm | None = None, *, conflict=None,
          saved: bool = False) -> dict:
-    form = form or RequirementForm(requirement=row.requirement, row=row)
-    pending = row.starting_text_pending and row.description.strip() == row.starting_text.strip()
-    return {"row": row, "requirement": row.requirement, "form": form, "pending": pending, "conflict": conflict,
-            "saved": saved}
+    return {"rec": rec, "requirement": rec.requirement, "form": form or _form(ssp, rec), "pending": rec.pending,
+            "conflict": conflict, "saved": saved}
 
 
 @private
@@ -395,12 +375,15 @@ def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     return render(request, "ssp/family.html", _family_context(ssp, fam))
 
 
-def _family_context(ssp: SystemSecurityPlan, fam: Family, rows: list[dict] | None = None) -> dict:
+def _family_context(ssp: SystemSecurityPlan, fam: Family, replace: dict | None = None) -> dict:
+    """``replace``: one requirement's row (a bound form, a conflict) to show instead of its stored record."""
     families = list(Family.objects.order_by("position"))
     codes = [f.code for f in families]
     index = codes.index(fam.code)
-    return _context(ssp, "requirements", family=fam, families=families,
-                    rows=rows if rows is not None else _family_rows(ssp, fam),
+    _, recs = records(ssp.assessment, family=fam)
+    rows = [replace if replace and replace["requirement"].pk == rec.requirement.pk else _row(ssp, rec)
+            for rec in recs]
+    return _context(ssp, "requirements", family=fam, families=families, rows=rows,
                     previous_family=codes[index - 1] if index > 0 else None,
                     next_family=codes[index + 1] if index + 1 < len(codes) else None)
 
@@ -408,45 +391,43 @@ def _family_context(ssp: SystemSecurityPlan, fam: Family, rows: list[dict] | Non
 @private
 @require_methods(*WRITE)
 def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
+    """Save one requirement's record (the assessment's answer) from the plan's requirement step."""
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
         return redirect_
-    row = get_object_or_404(RequirementImplementation.objects.select_related("requirement__family"),
-                            ssp=ssp, requirement__nist_id=nist_id)
-    row.ssp = ssp  # the plan is at hand: no query for it when the save touches the assessment
-    req = row.requirement
-    form = RequirementForm(request.POST, requirement=req, row=row)
+    assessment = ssp.assessment
+    req = get_object_or_404(Requirement.objects.select_related("family"), nist_id=nist_id)
+    _, (rec,) = records(assessment, requirement=req)
+    form = _form(ssp, rec, request.POST)
     conflict = None
     if form.is_valid():
-        values = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "confirm")}
-        objectives = list(Objective.objects.filter(requirement=req).order_by("position"))
+        # A form that shows no status (objective mode: the objectives decide it) leaves the stored one alone.
+        keep_status = form.add_prefix("status") not in request.POST
+        values = {k: form.cleaned_data[k] for k in ANSWER_FIELDS if not (k == "status" and keep_status)}
         try:
-            row = save_implementation(row=row, values=values, confirmed=form.cleaned_data["confirm"],
-                                      expected_version=form.cleaned_data["version"],
-                                      organization=ssp.org_name or ssp.assessment.organization_name,
-                                      objectives=objectives)
-        except StaleWrite as stale:
-            conflict = stale.current
+            save_answer(assessment=assessment, requirement=req, values=values,
+                        expected_version=form.cleaned_data["version"])
+        except StaleWrite:
+            _, (rec,) = records(assessment, requirement=req)
+            conflict = rec.answer
             # Keep what the user typed; saving again now deliberately replaces the other version.
             data = request.POST.copy()
             data[form.add_prefix("version")] = str(conflict.version)
-            form = RequirementForm(data, requirement=req, row=conflict)
+            form = _form(ssp, rec, data)
             form.is_valid()
-            row = conflict
         else:
             if not request.htmx:
                 messages.success(request, f"Saved {req.nist_id}.")
                 return redirect(reverse("ssp:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
+            _, (rec,) = records(assessment, requirement=req)
             return render(request, "ssp/family.html#requirement",
-                          _context(ssp, "requirements", item=_row(row, saved=True)))
+                          _context(ssp, "requirements", item=_row(ssp, rec, saved=True)))
     status = 409 if conflict is not None else 400
-    item = _row(row, form, conflict=conflict)
+    item = _row(ssp, rec, form, conflict=conflict)
     if request.htmx:
         return render(request, "ssp/family.html#requirement", _context(ssp, "requirements", item=item),
                       status=status)
-    rows = _family_rows(ssp, req.family)
-    rows = [item if r["requirement"].pk == req.pk else r for r in rows]
-    return render(request, "ssp/family.html", _family_context(ssp, req.family, rows), status=status)
+    return render(request, "ssp/family.html", _family_context(ssp, req.family, item), status=status)
 
 
 # --- Step 4: plan metadata -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import Answer, Assessment
+from assessments.models import RESPONSIBLE_MAX, TEXT_MAX, Answer, Assessment
 from controls.models import Requirement
 from ssp.document import MAX_PLAN_CHARS, build_document
 from ssp.models import (
@@ -15,9 +15,7 @@ from ssp.models import (
     SHORT_MAX,
     Contact,
     HardwareItem,
-    ImplementationStatus,
     Interconnection,
-    RequirementImplementation,
     ServiceProvider,
     SoftwareItem,
     SystemSecurityPlan,
@@ -64,12 +62,14 @@ def complete(ssp: SystemSecurityPlan) -> SystemSecurityPlan:
     ssp.save()
     Contact.objects.filter(ssp=ssp).update(name="Pat Doe", title="CEO", email="pat@example.com")
     UserRole.objects.create(ssp=ssp, role="Engineers", users=12, privileged_users=1)
-    for row in RequirementImplementation.objects.filter(ssp=ssp).select_related("requirement"):
-        row.description = f"How {row.requirement.nist_id} is done: a written procedure and a tool setting."
-        row.starting_text_pending = False
-        if row.status == ImplementationStatus.NA and not row.rationale:
-            row.rationale = "Not used here."
-        row.save()
+    for requirement in Requirement.objects.all():
+        answer, _ = Answer.objects.get_or_create(assessment=ssp.assessment, requirement=requirement)
+        answer.note = f"How {requirement.nist_id} is done: a written procedure and a tool setting."
+        if answer.status == "na" and not answer.justification:
+            answer.justification = "Not used here."
+        if not answer.status and requirement.nist_id != "3.12.4":
+            answer.status = "met"
+        answer.save()
     return ssp
 
 
@@ -110,20 +110,20 @@ def _fill_fields(ssp: SystemSecurityPlan) -> None:
 
 def _fill_requirements(ssp: SystemSecurityPlan, length: int) -> None:
     # Not applicable prints both the description and the rationale: the longest a requirement can be.
-    for index, row in enumerate(RequirementImplementation.objects.filter(ssp=ssp)):
-        row.status = ImplementationStatus.NA
-        row.description = words(min(length, DESCRIPTION_MAX), index)
-        row.rationale = words(min(max(length - DESCRIPTION_MAX, 0), DESCRIPTION_MAX) or 10, index + 500)
-        row.responsible = words(SHORT_MAX, index)
-        row.starting_text_pending = False
-        row.save()
+    for index, requirement in enumerate(Requirement.objects.order_by("position")):
+        answer, _ = Answer.objects.get_or_create(assessment=ssp.assessment, requirement=requirement)
+        answer.status = "met" if requirement.nist_id == "3.12.4" else "na"  # an SSP is never not applicable
+        answer.note = words(min(length, TEXT_MAX), index)
+        answer.justification = words(min(max(length - TEXT_MAX, 0), TEXT_MAX) or 10, index + 500)
+        answer.responsible = words(RESPONSIBLE_MAX, index)
+        answer.save()
 
 
 def maximal_plan(ssp: SystemSecurityPlan) -> None:
     """Every field and table at its own limit."""
     _fill_fields(ssp)
     _fill_tables(ssp, ROWS_MAX)
-    _fill_requirements(ssp, 2 * DESCRIPTION_MAX)
+    _fill_requirements(ssp, 2 * TEXT_MAX)
 
 
 def fill_to_budget(ssp: SystemSecurityPlan) -> None:
@@ -191,9 +191,10 @@ def requirement_blocks(text: str, doc) -> dict[str, tuple[str, str]]:
         block = flat[start:end]
         for heading in family_headings:
             block = block.split(f" {heading} ", 1)[0] if block.endswith(f" {heading} ") else block
-        status = re.search(r"Status: (Implemented|Planned to be implemented|Not applicable)", block)
-        label = "Planned implementation details " if "Planned implementation details" in block else \
-            "Implementation details "
+        status = re.search(r"Status: (Implemented|Partially implemented|Planned to be implemented|Not applicable)",
+                           block)
+        label = next(f"{label} " for label in ("Planned implementation details", "What is in place, and what is "
+                                               "planned", "Implementation details") if label in block)
         description = block.split(label, 1)[1].split(" Rationale for not applicable", 1)[0].strip()
         found[entry.nist_id] = (status[1] if status else "", description)
     return found

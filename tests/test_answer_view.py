@@ -308,13 +308,13 @@ def test_nul_bytes_are_refused_with_400_and_a_message_at_the_field(client, field
     assert "Null characters are not allowed" in error_at(html(response), "3.1.1", field)
 
 
-@pytest.mark.parametrize("field, limit", [("note", 5000), ("justification", 5000), ("evidence", 500),
-                                          ("responsible", 200)])
+@pytest.mark.parametrize("field, limit", [("note", 10_000), ("justification", 10_000), ("evidence", 500),
+                                          ("responsible", 500)])
 def test_absurdly_long_values_are_refused_with_400_and_a_message_at_the_field_not_truncated(client, field, limit):
     assessment = start(client)
     response = post_answer(client, assessment, "3.1.1", status="not_met", **{field: "y" * (limit + 1)})
     assert_refused(response, assessment)
-    assert f"at most {limit} characters" in error_at(html(response), "3.1.1", field)
+    assert f"at most {limit:,} characters".replace(",", "") in error_at(html(response), "3.1.1", field).replace(",", "")
 
 
 @pytest.mark.parametrize("data", [

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
-from assessments import exports
+from assessments import assessment_file
 from assessments.models import Answer, Assessment, ObjectiveAnswer
 from controls.models import Objective, Requirement
 
@@ -49,7 +49,7 @@ def test_a_point_value_outside_1_3_5_is_refused_by_the_catalog_table():
 def test_an_import_failing_half_way_leaves_no_partial_assessment():
     document = {"requirements": {"3.1.1": {"status": "met"}, "3.1.2": {"status": "not_met"}}}
     before = (Assessment.objects.count(), Answer.objects.count())
-    with mock.patch.object(exports, "bulk_create_with_history", side_effect=IntegrityError("disk full")):
+    with mock.patch.object(assessment_file, "bulk_create_with_history", side_effect=IntegrityError("disk full")):
         with pytest.raises(IntegrityError):
-            exports.import_json(data=document)
+            assessment_file.import_json(data=document)
     assert (Assessment.objects.count(), Answer.objects.count()) == before

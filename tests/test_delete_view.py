@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, ObjectiveAnswer
+from controls.models import Requirement
 from iso27001.models import HeadStart, save_head_start
 from ssp.models import (
     ROW_MODELS,
@@ -14,7 +15,6 @@ from ssp.models import (
     HardwareItem,
     Interconnection,
     NetworkDiagram,
-    RequirementImplementation,
     ServiceProvider,
     SoftwareItem,
     SspVersion,
@@ -70,8 +70,9 @@ def with_ssp_and_iso_history(assessment: Assessment) -> int:
                           (ServiceProvider, {"name": "n", "responsibility": "shared"})):
         model.objects.create(ssp=ssp, **fields).delete()
     NetworkDiagram.objects.create(ssp=ssp, image=b"png", content_type="image/png", width=1, height=1, sha256="0")
-    row = RequirementImplementation.objects.get(ssp=ssp, requirement__nist_id="3.1.1")
-    row.description = "Secret description"
+    row, _ = Answer.objects.get_or_create(assessment=ssp.assessment, requirement=Requirement.objects.get(
+        nist_id="3.1.1"))
+    row.note = "Secret description"
     row.save()
     record_version(ssp=ssp, label="1.0", generated_on=date(2026, 1, 1), description="first", made_by="me",
                    catalog_revision="test", draft=True, docx=b"docx", pdf=b"%PDF")

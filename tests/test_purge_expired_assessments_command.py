@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.models import Answer, Assessment, ObjectiveAnswer, purge_expired_assessments
 from iso27001.models import HeadStart, save_head_start
-from ssp.models import ROW_MODELS, RequirementImplementation, SspVersion, SystemSecurityPlan, create_ssp, record_version
+from ssp.models import ROW_MODELS, SspVersion, SystemSecurityPlan, create_ssp, record_version
 from tests.personas import make_assessment, make_org
 
 from .questionnaire_helpers import post_answer, post_objective, start
@@ -70,7 +70,6 @@ def rows(assessment: Assessment) -> dict[str, int]:
         "objective history": ObjectiveAnswer.history.filter(assessment_id=pk).count(),
         "assessment history": Assessment.history.filter(id=pk).count(),
         "ssp": SystemSecurityPlan.objects.filter(assessment_id=pk).count(),
-        "ssp rows": RequirementImplementation.objects.filter(ssp__assessment_id=pk).count(),
         "ssp versions": SspVersion.objects.filter(ssp__assessment_id=pk).count(),
         "iso head start": HeadStart.objects.filter(assessment_id=pk).count(),
         "ssp history": SystemSecurityPlan.history.filter(assessment_id=pk).count(),

@@ -11,7 +11,7 @@ from django.db import connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessments import exports, scoring
+from assessments import assessment_file, scoring
 from assessments.management.commands.sprs_score import Command
 from assessments.models import Answer, Assessment, ObjectiveAnswer, score_assessment
 from controls.models import Objective, Requirement
@@ -127,7 +127,7 @@ def test_reads_standard_input_when_the_file_is_a_dash(cli):
     (b'{"requirements": {"3.12.4": {"status": "na"}}}', 'requirements["3.12.4"]: 3.12.4 '),
     (b'{"requirements": {"3.1.1": {"status": "met", "objectives": {"3.1.1[z]": "met"}}}}',
      'requirements["3.1.1"].objectives["3.1.1[z]"]: not an objective of 3.1.1'),
-    (b'{"format": "cmmc-ready.assessment", "version": 2, "requirements": {}}', "version: 2 is not supported"),
+    (b'{"format": "cmmc-ready.assessment", "version": 3, "requirements": {}}', "version: 3 is not supported"),
     (b'{"requirements": {"3.1.1\\n3.1.2": {"status": "met"}}}', 'unknown requirement id "3.1.1\\n3.1.2"'),
 ])
 def test_bad_input_exits_non_zero_with_one_clear_line_on_stderr(cli, write, content, fragment):
@@ -187,7 +187,7 @@ def test_the_cli_gives_the_same_numbers_as_the_pages_for_an_exported_assessment(
     objectives = {o.objective_id: o for o in Objective.objects.filter(objective_id__in=list(spec["objectives"]))}
     ObjectiveAnswer.objects.bulk_create([ObjectiveAnswer(assessment=assessment, objective=objectives[o], status=s)
                                          for o, s in spec["objectives"].items()])
-    printed = score_file(cli, write(exports.export_json(assessment)))
+    printed = score_file(cli, write(assessment_file.export_json(assessment)))
     result = score_assessment(assessment)
     assert printed == {
         "score": result.score, "status": result.outcome.value, "conditional_eligible": result.conditional_eligible,
@@ -205,11 +205,27 @@ def test_an_objective_mode_export_scores_from_its_objectives(cli, write):
         ObjectiveAnswer(assessment=assessment, objective=o, status="not_met" if o.letter == "[a]" else "met")
         for o in Objective.objects.filter(requirement__nist_id="3.1.1")
     ])
-    printed = score_file(cli, write(exports.export_json(assessment)))
+    printed = score_file(cli, write(assessment_file.export_json(assessment)))
     result = score_assessment(assessment)
     assert printed["unanswered"] == len(result.unanswered) and "3.1.2" in result.unanswered
     assert printed["open"] == list(result.open) and "3.1.1" in printed["open"]
     assert printed["score"] == result.score
+
+
+def test_both_file_versions_are_scored_alike_and_a_version_2_file_with_its_plan_is_read(cli, write):
+    from ssp.models import create_ssp
+
+    assessment = Assessment.objects.create(organization_name="Acme")
+    Answer.objects.bulk_create([Answer(assessment=assessment, requirement=r, status="met")
+                                for r in Requirement.objects.exclude(nist_id="3.1.1")])
+    create_ssp(assessment=assessment)
+    v2 = assessment_file.export_json(assessment)
+    assert v2["version"] == 2 and "ssp" in v2
+    v1 = {k: v for k, v in v2.items() if k not in ("ssp", "iso27001")} | {"version": 1}
+    v1["requirements"] = {nist_id: {k: v for k, v in entry.items() if k != "poam_reference"}
+                          for nist_id, entry in v2["requirements"].items()}
+    assert score_file(cli, write(v1)) == score_file(cli, write(v2))
+    assert score_file(cli, write(v2))["score"] == score_assessment(assessment).score
 
 
 # --- The real command line ------------------------------------------------------------------------------------

@@ -2,20 +2,13 @@ from datetime import date
 
 import pytest
 
-from assessments.exports import poam_rows
 from assessments.models import Answer
+from assessments.poam import poam_rows
 from controls.models import Family, Objective, Requirement
 from ssp import starting_text
 from ssp.document import ChangeRow, build_document, clean, soften
-from ssp.models import (
-    ImplementationStatus,
-    RequirementImplementation,
-    StaleWrite,
-    SystemSecurityPlan,
-    create_ssp,
-    save_implementation,
-    sync_from_assessment,
-)
+from ssp.models import ImplementationStatus, SystemSecurityPlan, create_ssp
+from ssp.records import records
 
 from .ssp_helpers import PLANNED_DATE, answer_all, complete, plan_for, start_assessment
 
@@ -29,45 +22,61 @@ def assessment(client):
     return assessment
 
 
-def row(ssp: SystemSecurityPlan, nist_id: str) -> RequirementImplementation:
-    return RequirementImplementation.objects.select_related("requirement").get(ssp=ssp, requirement__nist_id=nist_id)
+def entry(ssp: SystemSecurityPlan, nist_id: str):
+    return next(e for e in build_document(ssp).requirements if e.nist_id == nist_id)
 
 
-def test_statuses_are_prefilled_from_the_answers(assessment):
+def test_each_requirement_reads_the_assessments_record_in_the_plans_words(assessment):
     Answer.objects.filter(assessment=assessment, requirement__nist_id="3.5.3").update(status="partial")
     Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.2").delete()
     ssp = plan_for(assessment)
-    assert RequirementImplementation.objects.filter(ssp=ssp).count() == 110
-    met, na, not_met = row(ssp, "3.1.1"), row(ssp, "3.1.16"), row(ssp, "3.1.3")
-    assert met.status == ImplementationStatus.IMPLEMENTED
+    assert entry(ssp, "3.1.1").status == ImplementationStatus.IMPLEMENTED
+    na = entry(ssp, "3.1.16")
     assert na.status == ImplementationStatus.NA and na.rationale == "No such thing here (3.1.16)."
+    not_met = entry(ssp, "3.1.3")
     assert not_met.status == ImplementationStatus.PLANNED
-    assert (not_met.planned_date, not_met.responsible, not_met.poam_reference) == (PLANNED_DATE, "IT lead",
-                                                                                  "POA&M 3.1.3")
-    assert row(ssp, "3.5.3").status == ImplementationStatus.PLANNED  # partial is planned: the template has no partial
-    assert row(ssp, "3.1.2").status == ImplementationStatus.PLANNED  # unanswered is never implemented
+    assert (not_met.planned_date, not_met.responsible) == (PLANNED_DATE, "IT lead")
+    # Partial is said as such (what is in place, what is planned), and is open on the POA&M.
+    partial = entry(ssp, "3.5.3")
+    assert partial.status == ImplementationStatus.PARTIAL and partial.status_label == "Partially implemented"
+    assert partial.is_planned and partial.description_label == "What is in place, and what is planned"
+    unanswered = entry(ssp, "3.1.2")
+    assert unanswered.status == ImplementationStatus.PLANNED and not unanswered.answered  # never implemented
+    assert ("Status", "Planned to be implemented (not assessed yet)") in unanswered.details
 
 
-def test_starting_text_walks_the_objectives_and_is_flagged_until_confirmed(assessment):
+def test_a_change_to_the_answer_shows_in_the_plan_at_once(assessment):
     ssp = plan_for(assessment)
-    first = row(ssp, "3.1.1")
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.3").update(
+        status="met", note="Done with conditional access.", responsible="CISO", evidence="CA policy export")
+    met = entry(ssp, "3.1.3")
+    assert met.status == ImplementationStatus.IMPLEMENTED and met.description == "Done with conditional access."
+    assert ("Responsible role", "CISO") in met.details and ("Evidence", "CA policy export") in met.details
+
+
+def test_starting_text_walks_the_objectives_and_is_flagged_until_written(assessment):
+    ssp = plan_for(assessment)
     letters = list(Objective.objects.filter(requirement__nist_id="3.1.1").values_list("objective_id", flat=True))
-    assert first.starting_text_pending and first.description == first.starting_text
+    first = entry(ssp, "3.1.1")
+    assert first.starting_text_pending
     assert first.description.startswith("Acme meets this requirement as follows.")
     assert first.description.count("<<how, and what shows it>>") == len(letters) == 6
     assert "[a] Authorized users are identified" in first.description
-    doc = build_document(ssp)
-    entry = next(e for e in doc.requirements if e.nist_id == "3.1.1")
-    assert entry.starting_text_pending
-    assert ("description_unconfirmed", "id_r3-1-1-description") in {(i.code, i.field) for i in doc.issues}
+    assert ("description_unconfirmed", "id_r3-1-1-note") in {(i.code, i.field) for i in build_document(ssp).issues}
+    # Nothing is stored: the starting text follows the status until the user writes or confirms a description.
+    assert Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1").note == ""
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.1").update(status="not_met")
+    assert entry(ssp, "3.1.1").description.startswith("Acme has not fully implemented")
     # Not applicable starts without description: its rationale (the answer's justification) explains it.
-    assert row(ssp, "3.1.16").description == "" and not row(ssp, "3.1.16").starting_text_pending
+    na = entry(ssp, "3.1.16")
+    assert na.description == "" and not na.starting_text_pending
 
 
-def test_the_plan_is_created_once_per_assessment(assessment):
+def test_the_plan_is_created_once_per_assessment_and_copies_no_requirement(assessment):
+    answers = Answer.objects.count()
     first = create_ssp(assessment=assessment)
     assert create_ssp(assessment=assessment).pk == first.pk
-    assert SystemSecurityPlan.objects.count() == 1 and RequirementImplementation.objects.count() == 110
+    assert SystemSecurityPlan.objects.count() == 1 and Answer.objects.count() == answers
 
 
 def test_document_has_the_nist_sections_in_order_and_all_110_requirements_by_family(assessment):
@@ -95,90 +104,48 @@ def test_readiness_lists_exactly_what_is_missing(assessment):
     ssp = complete(plan_for(assessment))
     ssp.boundary = "  "
     ssp.save()
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.16").update(rationale="")
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.3").update(planned_date=None)
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.2.1").update(description="")
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.2.2").update(
-        description="We train <<who>> yearly.")
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.16").update(justification="")
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.3").update(planned_date=None)
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.4").update(status="")
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.2.1").update(note="")
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.2.2").update(note="We train <<who>> yearly.")
     doc = build_document(ssp)
     assert [(i.code, i.step, i.field, i.family) for i in doc.issues] == [
         ("boundary_missing", "environment", "id_boundary", ""),
         ("planned_date_missing", "requirements", "id_r3-1-3-planned_date", "AC"),
-        ("rationale_missing", "requirements", "id_r3-1-16-rationale", "AC"),
-        ("description_missing", "requirements", "id_r3-2-1-description", "AT"),
-        ("description_placeholder", "requirements", "id_r3-2-2-description", "AT"),
+        ("status_missing", "requirements", "id_r3-1-4-status", "AC"),
+        ("planned_date_missing", "requirements", "id_r3-1-4-planned_date", "AC"),
+        ("rationale_missing", "requirements", "id_r3-1-16-justification", "AC"),
+        ("description_unconfirmed", "requirements", "id_r3-2-1-note", "AT"),
+        ("description_placeholder", "requirements", "id_r3-2-2-note", "AT"),
     ]
     assert doc.draft
 
 
-def test_plan_and_assessment_disagreeing_is_flagged_and_sync_repairs_it(assessment):
-    ssp = complete(plan_for(assessment))
-    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.3").update(status="met")
-    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.4").update(
-        status="not_met", planned_date=PLANNED_DATE)
-    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.13.11").update(planned_date=date(2030, 1, 1))
-    issues = [(i.code, i.field) for i in build_document(ssp).issues]
-    assert issues == [("status_mismatch", "id_r3-1-3-status"), ("status_mismatch", "id_r3-1-4-status"),
-                      ("planned_date_mismatch", "id_r3-13-11-planned_date")]
-    assert sync_from_assessment(ssp=ssp) == ["3.1.3", "3.1.4", "3.13.11"]
-    assert row(ssp, "3.1.3").status == ImplementationStatus.IMPLEMENTED
-    assert (row(ssp, "3.1.4").status, row(ssp, "3.1.4").planned_date) == (ImplementationStatus.PLANNED, PLANNED_DATE)
-    assert row(ssp, "3.13.11").planned_date == date(2030, 1, 1)
-    # The user's own descriptions survive a sync.
-    assert row(ssp, "3.1.4").description.startswith("How 3.1.4 is done")
-    assert build_document(ssp).issues == ()
-
-
-def test_level1_assessment_compares_only_its_17_practices(client):
+def test_level1_assessment_asks_a_status_only_for_its_17_practices(client):
     assessment = start_assessment(client, "Tiny")
     assessment.target_level = "l1"
     assessment.save()
+    Answer.objects.filter(assessment=assessment).exclude(requirement__nist_id="3.12.4").delete()
     answer_all(assessment)
+    Answer.objects.filter(assessment=assessment, requirement__level1_id="").update(status="")
     ssp = complete(plan_for(assessment))
-    codes = {i.code for i in build_document(ssp).issues}
-    assert "status_mismatch" not in codes
+    assert "status_missing" not in {i.code for i in build_document(ssp).issues}
 
 
-def test_editing_the_starting_text_or_confirming_it_clears_the_flag(assessment):
-    ssp = plan_for(assessment)
-    objectives = list(Objective.objects.filter(requirement__nist_id="3.1.1"))
-    first = row(ssp, "3.1.1")
-    values = {"status": "implemented", "description": first.description}
-    same = save_implementation(row=first, values=values, confirmed=False, expected_version=1, organization="Acme",
-                               objectives=objectives)
-    assert same.starting_text_pending and same.version == 2
-    # Still untouched but now planned: the planned starting text replaces it, still flagged.
-    planned = save_implementation(row=same, values=values | {"status": "planned"}, confirmed=False,
-                                  expected_version=2, organization="Acme", objectives=objectives)
-    assert planned.starting_text_pending and planned.description.startswith("Acme has not fully implemented")
-    confirmed = save_implementation(row=planned, values={"description": planned.description}, confirmed=True,
-                                    expected_version=3, organization="Acme", objectives=objectives)
-    assert not confirmed.starting_text_pending
-    # Saving again without ticking "confirm" does not flag a confirmed text again.
-    again = save_implementation(row=confirmed, values={"description": confirmed.description}, confirmed=False,
-                                expected_version=4, organization="Acme", objectives=objectives)
-    assert not again.starting_text_pending
-    rewritten = save_implementation(row=row(ssp, "3.1.2"), values={"description": "Our own words."},
-                                    confirmed=False, expected_version=1, organization="Acme", objectives=[])
-    assert not rewritten.starting_text_pending
-
-
-def test_a_stale_version_is_refused_and_nothing_is_written(assessment):
-    ssp = plan_for(assessment)
-    first = row(ssp, "3.1.1")
-    save_implementation(row=first, values={"description": "Tab one."}, confirmed=False, expected_version=1,
-                        organization="Acme", objectives=[])
-    with pytest.raises(StaleWrite) as stale:
-        save_implementation(row=first, values={"description": "Tab two."}, confirmed=False, expected_version=1,
-                            organization="Acme", objectives=[])
-    assert stale.value.current.description == "Tab one." and row(ssp, "3.1.1").description == "Tab one."
+def test_records_take_a_constant_number_of_queries(assessment, django_assert_num_queries):
+    # 1 catalog objectives, 2 catalog requirements, 3 answers (the score); 4 requirements with their family,
+    # 5 answers, 6 objectives.
+    with django_assert_num_queries(6):
+        _, found = records(assessment)
+    assert len(found) == 110
 
 
 def test_building_the_document_takes_a_constant_number_of_queries(assessment, django_assert_num_queries):
     ssp = complete(plan_for(assessment))
     # 1 contacts, 2 user roles, 3 hardware, 4 software, 5 interconnections, 6 providers, 7 diagram,
-    # 8 requirement rows with requirement and family, 9 earlier versions; poam_rows: 10 catalog objectives,
-    # 11 catalog requirements, 12 answers, 13 answer details, 14 requirement titles.
+    # 8 earlier versions; the records (ssp/records.py): 9 catalog objectives, 10 catalog requirements,
+    # 11 answers (the score), 12 requirements with their family, 13 answers, 14 objectives.
     with django_assert_num_queries(14):
         doc = build_document(ssp)
     assert len(doc.requirements) == 110
@@ -198,6 +165,15 @@ def test_poam_appendix_is_the_assessments_poam(assessment):
     expected = [r["requirement"] for r in poam_rows(assessment)]
     assert [cells[0].split()[0] for cells in table.rows] == expected == ["3.13.11", "3.1.3"]
     assert table.rows[1][5] == PLANNED_DATE.isoformat()
+
+
+def test_the_plan_never_lists_itself_in_its_own_poam(assessment):
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.12.4").update(status="not_met")
+    ssp = complete(plan_for(assessment))
+    assert "3.12.4" in [r["requirement"] for r in poam_rows(assessment)]  # the assessment's POA&M has it
+    table = build_document(ssp).poam_section.blocks[1]
+    assert "3.12.4" not in [cells[0].split()[0] for cells in table.rows]
+    assert "planned_date_missing" not in {i.code for i in build_document(ssp).issues if "3.12.4" in i.message}
 
 
 def test_text_is_cleaned_once_for_every_renderer():

@@ -6,10 +6,11 @@ import pytest
 from docx import Document
 from PIL import Image
 
+from assessments.models import Answer
 from ssp import render_docx
 from ssp.document import build_document
 from ssp.management.commands.build_reference_docx import build
-from ssp.models import NetworkDiagram, RequirementImplementation, SystemSecurityPlan
+from ssp.models import NetworkDiagram, SystemSecurityPlan
 
 from .ssp_helpers import HOSTILE, XML_ILLEGAL, answer_all, complete, docx_body_text, plan_for, start_assessment
 
@@ -62,7 +63,7 @@ def test_a_draft_says_draft_in_the_header_of_every_page_and_a_clean_plan_does_no
     header = [p.text for p in clean.sections[0].header.paragraphs]
     assert header == ["CUI", "ACME CUI ENCLAVE SYSTEM SECURITY PLAN — Last updated March 5, 2026"]
     assert "DRAFT" not in docx_body_text(render_docx.render(build_document(ssp)))
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.2").update(description="")
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.2").update(note="")
     draft = read(render_docx.render(build_document(ssp)))
     # One section, no different first page: this header is on every page, the title page included.
     assert len(draft.sections) == 1 and not draft.sections[0].different_first_page_header_footer
@@ -97,8 +98,8 @@ def test_sections_toc_and_all_110_requirements_come_in_nist_order(ssp):
 
 
 def test_multi_line_descriptions_become_one_paragraph_per_line(ssp):
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(
-        description="First line.\r\nSecond line.\n\nAfter a blank line.")
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(
+        note="First line.\r\nSecond line.\n\nAfter a blank line.")
     paragraphs = [p.text for p in read(render_docx.render(build_document(ssp))).paragraphs]
     start = paragraphs.index("First line.")
     assert paragraphs[start:start + 4] == ["First line.", "Second line.", "", "After a blank line."]
@@ -106,7 +107,7 @@ def test_multi_line_descriptions_become_one_paragraph_per_line(ssp):
 
 def test_hostile_text_is_written_literally_and_illegal_characters_are_removed(ssp):
     payload = "\n".join(HOSTILE) + XML_ILLEGAL
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(description=payload)
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(note=payload)
     ssp.system_name = "<b>Sys</b>\x0b"
     ssp.save()
     body = render_docx.render(build_document(ssp))
@@ -145,8 +146,8 @@ def test_poam_alone_has_the_open_items_and_the_same_header(ssp):
 
 
 def test_unconfirmed_starting_text_is_flagged_where_it_stands(ssp):
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.5").update(
-        description="Starting words.", starting_text="Starting words.", starting_text_pending=True)
+    # No description written: the starting text stands in, flagged.
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.5").update(note="")
     document = read(render_docx.render(build_document(ssp)))
     paragraphs = document.paragraphs
     flags = [i for i, p in enumerate(paragraphs) if p.style.name == "SSP Flag"]

@@ -8,9 +8,10 @@ from django.conf import settings
 from PIL import Image
 from pypdf import PdfReader
 
+from assessments.models import Answer
 from ssp import render_docx, render_pdf
 from ssp.document import Table, build_document
-from ssp.models import NetworkDiagram, RequirementImplementation, SystemSecurityPlan
+from ssp.models import NetworkDiagram, SystemSecurityPlan
 
 from .ssp_helpers import (
     HOSTILE,
@@ -37,11 +38,12 @@ def ssp(client) -> SystemSecurityPlan:
 
 def test_docx_and_pdf_carry_the_same_status_and_description_for_every_requirement(ssp):
     # Distinct, multi-line descriptions with markup characters and non-ASCII text, different for each requirement.
-    for index, row in enumerate(RequirementImplementation.objects.filter(ssp=ssp).select_related("requirement")):
-        row.description = (f"Control {row.requirement.nist_id} uses <tool-{index}> & “policy” {index * 7}.\n"
-                           f"Reviewed by Zoë Müller, step {index}.")
+    for index, row in enumerate(Answer.objects.filter(assessment=ssp.assessment).select_related("requirement")
+                                .order_by("requirement__position")):
+        row.note = (f"Control {row.requirement.nist_id} uses <tool-{index}> & “policy” {index * 7}.\n"
+                    f"Reviewed by Zoë Müller, step {index}.")
         row.save()
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.2").update(description="")
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.2").update(note="")
     doc = build_document(ssp)
     entries = doc.requirements
     from_docx = requirement_blocks(docx_body_text(render_docx.render(doc)), doc)
@@ -55,7 +57,7 @@ def test_docx_and_pdf_carry_the_same_status_and_description_for_every_requiremen
 
 
 def test_a_draft_says_draft_on_every_page_with_header_and_page_numbers(ssp):
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.2").update(description="")
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.2").update(note="")
     doc = build_document(ssp, on=date(2026, 3, 5))
     pages = pdf_pages(render_pdf.render(doc))
     assert len(pages) > 10
@@ -102,7 +104,7 @@ def test_the_bundled_font_is_embedded_and_only_our_static_files_are_read(ssp):
 
 def test_user_text_is_printed_literally(ssp):
     payload = "\n".join(HOSTILE)
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(description=payload)
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(note=payload)
     ssp.purpose = "<i>not italic</i> {{ doc.title }} {% now 'Y' %}"
     ssp.save()
     text = pdf_text(render_pdf.render(build_document(ssp)))
@@ -139,17 +141,17 @@ def test_every_table_column_width_has_a_rule_in_the_print_stylesheet(ssp):
 
 def test_pathological_long_words_render_quickly_and_completely(ssp):
     word = "A" * 20_000
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(description=word)
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(note=word)
     pdf = render_pdf.render(build_document(ssp))
     text = pdf_text(pdf).replace("\u200b", "")
     assert "".join(re.findall(r"A{10,}", text)) == word  # nothing cut off at the margin
 
 
 def test_unconfirmed_starting_text_is_flagged_in_the_pdf(ssp):
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.5").update(
-        description="Starting words.", starting_text="Starting words.", starting_text_pending=True)
+    # No description written: the starting text stands in, flagged.
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.5").update(note="")
     doc = build_document(ssp)
     text = " ".join(pdf_body_text(render_pdf.render(doc), doc.header_text).split())
     assert text.count("STARTING TEXT, NOT YET CONFIRMED") == 1
     block = text[text.index("3.1.5 Least Privilege"):text.index("3.1.6 ")]
-    assert "STARTING TEXT, NOT YET CONFIRMED" in block and "Starting words." in block
+    assert "STARTING TEXT, NOT YET CONFIRMED" in block and "Acme meets this requirement as follows." in block

@@ -11,10 +11,10 @@ from django.conf import settings
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from assessments.models import Answer
 from cmmc_site.render_guard import run_limited
 from ssp import images, jobs, render_docx, render_pdf
 from ssp.document import MAX_PLAN_CHARS, build_document
-from ssp.models import RequirementImplementation
 
 from .ssp_helpers import (
     answer_all,
@@ -139,7 +139,7 @@ def test_urls_in_user_text_stay_text_in_both_documents(client, listener):
                f'<svg><image href="file:///etc/hostname"/></svg> url({url}/y.png)')
     ssp.boundary = payload
     ssp.save()
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(description=payload)
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(note=payload)
     doc = build_document(ssp)
     fetcher = render_pdf.LocalOnlyFetcher(render_pdf.assets_for(doc))
     pdf = render_pdf.html_to_pdf(render_pdf.render_html(doc), fetcher=fetcher, uncompressed_pdf=True)
@@ -157,7 +157,7 @@ def test_100_kb_in_one_field_still_renders_both_documents(client):
     answer_all(assessment)
     ssp = complete(plan_for(assessment))
     big = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 1800)[:100_000]
-    RequirementImplementation.objects.filter(ssp=ssp, requirement__nist_id="3.1.1").update(description=big)
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(note=big)
     doc = build_document(ssp)
     started = time.monotonic()
     docx = run_limited(jobs.docx, doc)

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from assessments import scoring
-from assessments.exports import AssessmentFileError, parse_document, read_document, score_summary
+from assessments.assessment_file import AssessmentFileError, parse_document, read_document, score_summary
 from assessments.models import catalog_rules
 
 

@@ -1,0 +1,75 @@
+"""The SSP's view of each requirement: the assessment's one record (``assessments.models.Answer``), with the status
+in the plan's words and the starting text offered while no description is written.
+
+The plan stores nothing per requirement: what the SSP's requirement step saves is the answer itself, so the
+questionnaire, the results, the POA&M exports and both documents always show the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assessments import scoring
+from assessments.models import Answer, Assessment, score_assessment
+from controls.models import Family, Objective, Requirement
+
+from . import starting_text
+from .models import ImplementationStatus
+
+
+@dataclass
+class RequirementRecord:
+    requirement: Requirement
+    answer: Answer  # unsaved, at version 0, while neither page has saved anything for the requirement
+    status: ImplementationStatus  # the scored status in the plan's words (objective mode: rolled up)
+    answered: bool  # whether the assessment has a status for it
+    starting_text: str  # offered while the description is empty ("" for not applicable)
+
+    @property
+    def pending(self) -> bool:
+        """No description written yet: the starting text stands in for it, flagged, until rewritten or confirmed."""
+        return not self.answer.note.strip() and bool(self.starting_text)
+
+    @property
+    def description(self) -> str:
+        return self.answer.note if self.answer.note.strip() else self.starting_text
+
+
+def records(assessment: Assessment, *, family: Family | None = None,
+            requirement: Requirement | None = None) -> tuple[scoring.Result, list[RequirementRecord]]:
+    """The assessment's score, and every requirement's record in catalog order (or one family's, or one
+    requirement's).
+
+    Queries: the score (catalog 2, answers 1, objective answers 1 in objective mode), then requirements with their
+    family 1, answers 1, objectives 1: constant whatever the number of answers.
+    """
+    result = score_assessment(assessment)
+    statuses = {item.rule.nist_id: item.status for item in result.items}
+    requirements = Requirement.objects.select_related("family").order_by("position")
+    answers = Answer.objects.filter(assessment=assessment)
+    objectives = Objective.objects.order_by("requirement__position", "position")
+    if family is not None:
+        requirements = requirements.filter(family=family)
+        answers = answers.filter(requirement__family=family)
+        objectives = objectives.filter(requirement__family=family)
+    if requirement is not None:
+        requirements = requirements.filter(pk=requirement.pk)
+        answers = answers.filter(requirement=requirement)
+        objectives = objectives.filter(requirement=requirement)
+    by_requirement = {a.requirement_id: a for a in answers}
+    letters: dict[int, list[tuple[str, str]]] = {}
+    for objective in objectives:
+        letters.setdefault(objective.requirement_id, []).append((objective.letter, objective.text))
+    organization = assessment.organization_name
+    found = []
+    for req in requirements:
+        status = statuses.get(req.nist_id)
+        plan_status = ImplementationStatus.of(status)
+        answer = by_requirement.get(req.pk) or Answer(assessment=assessment, requirement=req, version=0)
+        answer.requirement = req  # at hand: no query when a form or a template reads it
+        found.append(RequirementRecord(
+            requirement=req, answer=answer, status=plan_status, answered=status is not None,
+            starting_text=starting_text.for_requirement(status=plan_status, organization=organization,
+                                                        objectives=letters.get(req.pk, [])),
+        ))
+    return result, found
