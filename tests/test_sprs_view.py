@@ -84,7 +84,8 @@ def test_worksheet_lists_exactly_what_sprs_asks_for_level_2(client):
     assert text_of(doc, "scope").startswith("Enclave")
     assert text_of(doc, "cage-codes") == "1ABC2, 3DEF4"
     assert text_of(doc, "employee-count") == "42"
-    assert text_of(doc, "ssp") == "Name: Acme SSP Version: 2.1 Date: 2026-10-30"
+    assert text_of(doc, "ssp") == "As entered in the worksheet details below: Name: Acme SSP Version: 2.1 Date: " \
+                                  "2026-10-30"
     assert text_of(doc, "poam-date").startswith("2027-05-15 (the latest planned completion date of the 3 open")
     status = text_of(doc, "status-type")
     assert status.startswith("Conditional (Level 2)")
@@ -241,8 +242,8 @@ def test_query_count_is_constant_whatever_the_number_of_answers(client, django_a
         if overrides is not None:
             answer(assessment, overrides)  # from 1 answer to all 110
         # 1 session, 2 assessment, 3 catalog objectives, 4 requirements with family (rules), 5 answers (score),
-        # 6 planned completion dates.
-        with django_assert_num_queries(6):
+        # 6 planned completion dates, 7 the SSP's generated versions (assessments.plans).
+        with django_assert_num_queries(7):
             assert client.get(url(assessment)).status_code == 200
 
 
