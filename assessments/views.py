@@ -488,8 +488,11 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
     conflict = None
     if form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        if assessment.objective_mode and req.partial_points is None and req.nist_id != scoring.SSP_REQUIREMENT:
-            # The objectives give the status; only 3.5.3 and 3.13.11 may add their partial state on top.
+        kept_not_met = not values["status"] and stored is not None and stored.status == AnswerStatus.NOT_MET
+        if assessment.objective_mode and req.nist_id != scoring.SSP_REQUIREMENT and (
+                req.partial_points is None or kept_not_met):
+            # The objectives give the status; only 3.5.3 and 3.13.11 may add their partial state on top. A not met
+            # answer from before objective mode is no choice here: it stands until the objectives decide.
             values.pop("status")
         try:
             saved = save_answer(assessment=assessment, requirement=req, values=values,
