@@ -88,11 +88,11 @@ class IntakeForm(OrganizationChoiceMixin, forms.ModelForm):
     field_order = ["organization_name", "target_level", "has_ssp", "scope", "cage_codes", "employee_count",
                    "objective_mode"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, explain_switch: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            # The settings page: what switching will do, said before it is done (assessments.models
-            # set_objective_mode does it).
+        if explain_switch:
+            # The settings page, to someone who may switch: what switching will do, said before it is done
+            # (assessments.models.set_objective_mode does it). ``instance`` holds the stored settings.
             self.fields["objective_mode"].help_text = (
                 SWITCH_OBJECTIVE_MODE_OFF if self.instance.objective_mode else SWITCH_OBJECTIVE_MODE_ON)
 

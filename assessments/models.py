@@ -443,9 +443,10 @@ def set_objective_mode(*, assessment: Assessment, on: bool) -> ObjectiveModeSwit
     if locked.objective_mode == on:
         return ObjectiveModeSwitch(on=on, switched=False)
     rules = [r for r in catalog_rules() if r.nist_id != scoring.SSP_REQUIREMENT]
-    answers = {a.nist_id: a for a in Answer.objects.select_for_update().filter(assessment=assessment)
+    # Locked (not the catalog rows joined for their ids): a save racing the switch waits for it.
+    answers = {a.nist_id: a for a in Answer.objects.select_for_update(of=("self",)).filter(assessment=assessment)
                .annotate(nist_id=models.F("requirement__nist_id"))}
-    stored = {o.oid: o for o in ObjectiveAnswer.objects.select_for_update().filter(assessment=assessment)
+    stored = {o.oid: o for o in ObjectiveAnswer.objects.select_for_update(of=("self",)).filter(assessment=assessment)
               .annotate(oid=models.F("objective__objective_id"))}
     kept = sum(1 for o in stored.values() if o.status)
     now, reason = timezone.now(), f"objective mode switched {'on' if on else 'off'}"

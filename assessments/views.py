@@ -273,7 +273,8 @@ def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
     # The form works on a copy: a rejected POST must not change what the page shows as saved.
     form = IntakeForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
-                      initial={"has_ssp": SspState.YES if has_ssp(assessment) else SspState.NO})
+                      initial={"has_ssp": SspState.YES if has_ssp(assessment) else SspState.NO},
+                      explain_switch=assessment.can_edit)
     if form.is_bound and form.is_valid():
         switch = update_intake(form=form)
         if switch.switched:

@@ -203,9 +203,15 @@ def test_saving_the_settings_without_switching_says_saved_and_writes_no_answer(c
     assert (Answer.history.count(), ObjectiveAnswer.history.count()) == before
 
 
-def test_a_viewer_cannot_switch_objective_mode(org_people):
+def test_a_viewer_cannot_switch_objective_mode_and_is_not_told_what_switching_does(org_people):
     assessment = make_assessment(org_people["acme"], objective_mode=True)
     objectives = ObjectiveAnswer.objects.filter(assessment=assessment).count()
+    viewer_help = text(html(org_people["clients"]["viewer"].get(edit_url(assessment))).xpath(
+        "//*[@id='id_objective_mode_helptext']")[0])
+    assert "Unticking" not in viewer_help
+    editor_help = text(html(org_people["clients"]["editor"].get(edit_url(assessment))).xpath(
+        "//*[@id='id_objective_mode_helptext']")[0])
+    assert "Unticking this keeps the answers your objectives give" in editor_help
     response = org_people["clients"]["viewer"].post(edit_url(assessment), INTAKE)  # unticked
     assert response.status_code == 403
     assessment.refresh_from_db()
