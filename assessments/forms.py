@@ -57,6 +57,20 @@ class OrganizationChoiceMixin:
         return self.organizations[self.cleaned_data["organization"]]
 
 
+SWITCH_OBJECTIVE_MODE_ON = (
+    "Answer each SP 800-171A assessment objective; each requirement's answer then comes from its objectives. "
+    "Ticking this keeps every answer you gave: a requirement answered met (or not applicable) gets each of its "
+    "objectives answered met (or not applicable); a requirement answered not met or partially met keeps that "
+    "answer, marked, until you choose which of its objectives are met. Nothing is deleted, and the score stays the "
+    "same, unless objective answers you gave before (kept as they were) say otherwise: the page then names them."
+)
+SWITCH_OBJECTIVE_MODE_OFF = (
+    "Unticking this keeps the answers your objectives give: each requirement's answer becomes what its objectives "
+    "add up to, so the score stays the same. Your objective answers are kept, not deleted, and come back if you "
+    "tick this again."
+)
+
+
 class IntakeForm(OrganizationChoiceMixin, forms.ModelForm):
     has_ssp = forms.ChoiceField(
         label="Do you already have a System Security Plan (SSP)?",
@@ -82,6 +96,14 @@ class IntakeForm(OrganizationChoiceMixin, forms.ModelForm):
 
     field_order = ["organization_name", "target_level", "has_ssp", "scope", "cage_codes", "employee_count",
                    "objective_mode"]
+
+    def __init__(self, *args, explain_switch: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if explain_switch:
+            # The settings page, to someone who may switch: what switching will do, said before it is done
+            # (assessments.models.set_objective_mode does it). ``instance`` holds the stored settings.
+            self.fields["objective_mode"].help_text = (
+                SWITCH_OBJECTIVE_MODE_OFF if self.instance.objective_mode else SWITCH_OBJECTIVE_MODE_ON)
 
     def clean_organization_name(self) -> str:
         name = self.cleaned_data["organization_name"].strip()

@@ -5,6 +5,8 @@ Pure and framework-free. The rules and their sources are in shared/reference/sco
 - partial credit exists only where the catalog gives ``partial_points`` (3.5.3 and 3.13.11);
 - N/A counts as MET; a POA&M earns nothing; unanswered is never MET;
 - a requirement is MET only when every one of its objectives is MET or N/A;
+- in objective mode a requirement-level NOT MET or partial answer stands until its objectives decide (a NOT MET
+  objective, or every objective answered): an answer given before objective mode is never lost;
 - without an SSP (3.12.4 not met) no score exists;
 - Conditional Level 2: score >= 88, every open item POA&M-eligible in its current state, none of the six
   never-POA&M requirements open.
@@ -219,9 +221,11 @@ def _coerce(kind: type[Status] | type[ObjectiveStatus], value: object, where: st
 def requirement_status(rule: Rule, answer: Answer | None) -> Status | None:
     """The requirement's effective status, with objectives rolled up when they were answered.
 
-    In objective mode the requirement-level status only counts as the partial state of 3.5.3/3.13.11: it turns a
-    NOT MET objective into the 3-point state, and it stands as the answer while no objective contradicts it (a
-    partial choice is an answer, so answering some objectives MET never turns it back into "unanswered").
+    In objective mode the requirement-level status only counts when it is NOT MET or the partial state of
+    3.5.3/3.13.11. Partial turns a NOT MET objective into the 3-point state. Either one stands as the answer while
+    no objective contradicts it and some are still unanswered: a partial choice, or a NOT MET given before objective
+    mode was switched on, is an answer, so answering some objectives MET never turns it back into "unanswered".
+    Once every objective is answered, the objectives decide.
     """
     if answer is None:
         return None
@@ -242,7 +246,7 @@ def requirement_status(rule: Rule, answer: Answer | None) -> Status | None:
         # requirement's partial state, which is what a failed objective of 3.5.3 or 3.13.11 may mean.
         return Status.PARTIAL if status is Status.PARTIAL else Status.NOT_MET
     if None in values:
-        return Status.PARTIAL if status is Status.PARTIAL else None
+        return status if status in (Status.PARTIAL, Status.NOT_MET) else None
     if all(v is ObjectiveStatus.NA for v in values):
         return Status.NA
     return Status.MET
@@ -279,6 +283,12 @@ def score(rules: Iterable[Rule], answers: Mapping[str, Answer], level: Level = L
     else:
         outcome = Outcome.NO_STATUS
     return Result(level, items, value, worst, outcome, eligible, unanswered, open_ids, blockers, has_ssp)
+
+
+def score_with_ssp(rules: Iterable[Rule], answers: Mapping[str, Answer], level: Level = Level.L2) -> Result:
+    """What ``score`` gives for the same answers once 3.12.4 is met: the score an assessment without an SSP would
+    have with one. Not a score: none exists until the SSP does."""
+    return score(rules, {**answers, SSP_REQUIREMENT: Answer(status=Status.MET)}, level)
 
 
 def poam_deadline(status_date: date) -> date:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<public_id:public_id>/results/", views.results, name="results"),
     path("<public_id:public_id>/sprs/", views.sprs_worksheet, name="sprs"),
     path("<public_id:public_id>/settings/", views.edit_intake, name="edit"),
+    path("<public_id:public_id>/ssp-answer/", views.ssp_answer, name="ssp_answer"),
     path("<public_id:public_id>/export/poam.csv", export_views.export_poam_csv, name="export_csv"),
     path("<public_id:public_id>/export/poam.xlsx", export_views.export_poam_xlsx, name="export_xlsx"),
     path("<public_id:public_id>/export/assessment.json", export_views.export_json, name="export_json"),

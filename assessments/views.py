@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import security
@@ -38,18 +39,24 @@ from .models import (
     AnswerStatus,
     Assessment,
     ObjectiveAnswer,
+    ObjectiveModeSwitch,
     Scope,
     SspState,
     StaleWrite,
     TargetLevel,
+    assessment_answers,
     catalog_rules,
+    has_ssp,
     hash_key,
     save_answer,
     save_objective_answer,
     score_assessment,
     scoring_answers,
+    set_objective_mode,
+    set_ssp_answer,
     today,
 )
+from .plans import plan_versions
 
 RESUME_LIMIT = (10, 60)  # attempts per minute per client
 CREATE_LIMIT = (20, 3600)  # new assessments per hour per client
@@ -206,8 +213,14 @@ def resume(request: HttpRequest) -> HttpResponse:
 def overview(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
     result = _score(assessment, catalog_rules(), *_load_answers(assessment))
+    # A plan generated here while 3.12.4 still says "no SSP": the page offers an editor to close the loop (one
+    # query more).
+    plans = None
+    if result.level is scoring.Level.L2 and not result.has_ssp and assessment.can_edit:
+        plans = plan_versions(assessment.pk)
     return render(request, "assessments/overview.html", {
         "assessment": assessment, "result": result, "families": _family_progress(result, _family_names()),
+        "plans": plans,
     })
 
 
@@ -258,33 +271,75 @@ def _score(assessment: Assessment, rules: list[scoring.Rule], answers: dict[int,
 @require_methods(*READ, *WRITE)
 def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    ssp_answer = Answer.objects.filter(assessment=assessment, requirement__nist_id=scoring.SSP_REQUIREMENT).first()
-    has_ssp = SspState.YES if ssp_answer and ssp_answer.status in (AnswerStatus.MET, AnswerStatus.NA) else SspState.NO
     # The form works on a copy: a rejected POST must not change what the page shows as saved.
     form = IntakeForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
-                      initial={"has_ssp": has_ssp})
+                      initial={"has_ssp": SspState.YES if has_ssp(assessment) else SspState.NO},
+                      explain_switch=assessment.can_edit)
     if form.is_bound and form.is_valid():
-        update_intake(form=form)
-        messages.success(request, "Saved.")
+        switch = update_intake(form=form)
+        if switch.switched:
+            messages.success(request, _switch_message(switch))
+        else:
+            messages.success(request, "Saved.")
         return redirect("assessments:overview", public_id=assessment.public_id)
     return render(request, "assessments/start.html", {"form": form, "assessment": assessment},
                   status=400 if form.is_bound else 200)
 
 
 @transaction.atomic
-def update_intake(*, form: IntakeForm) -> Assessment:
-    """Save the intake; change 3.12.4 only when the SSP answer disagrees with it (N/A counts as having one)."""
-    assessment = form.save()
-    ssp = Requirement.objects.get(nist_id=scoring.SSP_REQUIREMENT)
-    # Read under a lock inside this transaction, so a save from another tab cannot make this one stale.
-    current = Answer.objects.select_for_update().filter(assessment=assessment, requirement=ssp).first()
-    wants_ssp = form.cleaned_data["has_ssp"] == SspState.YES
-    has_ssp = current is not None and current.status in (AnswerStatus.MET, AnswerStatus.NA)
-    if current is None or not current.status or has_ssp != wants_ssp:
-        save_answer(assessment=assessment, requirement=ssp,
-                    values={"status": AnswerStatus.MET if wants_ssp else AnswerStatus.NOT_MET},
-                    expected_version=current.version if current else 0)
-    return assessment
+def update_intake(*, form: IntakeForm) -> ObjectiveModeSwitch:
+    """Save the intake: 3.12.4 follows the SSP question, and a change of objective mode keeps every answer."""
+    assessment = form.save(commit=False)
+    switch = set_objective_mode(assessment=assessment, on=form.cleaned_data["objective_mode"])
+    assessment.save()
+    set_ssp_answer(assessment=assessment, has_ssp=form.cleaned_data["has_ssp"] == SspState.YES)
+    return switch
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _switch_message(switch: ObjectiveModeSwitch) -> str:
+    """What switching objective mode did, in words."""
+    if switch.on:
+        parts = [f"Saved. Objective mode on: {_count(switch.prefilled_objectives, 'objective', 'objectives')} of "
+                 f"{_count(len(switch.prefilled), 'requirement', 'requirements')} pre-filled from your answers "
+                 "(met or not applicable)"]
+        if switch.to_choose:
+            parts.append(f"{_count(len(switch.to_choose), 'requirement', 'requirements')} answered not met or "
+                         "partially met keep that answer until you choose which of their objectives are met")
+        if switch.kept_objectives:
+            parts.append(f"{_count(switch.kept_objectives, 'objective answer', 'objective answers')} from before "
+                         "kept as they were")
+        if switch.changed_by_kept:
+            parts.append("those kept answers change " + ", ".join(switch.changed_by_kept) + ": check them")
+        return "; ".join(parts) + "."
+    message = "Saved. Objective mode off: every requirement keeps the answer its objectives give, so the score is " \
+              "unchanged"
+    if switch.written:
+        message += " (" + ", ".join(switch.written[:10]) + (", …" if len(switch.written) > 10 else "") + \
+                   f": {_count(len(switch.written), 'answer', 'answers')} updated to match)"
+    if switch.kept_objectives:
+        message += f"; your {_count(switch.kept_objectives, 'objective answer is', 'objective answers are')} kept " \
+                   "for when you switch it back on"
+    return message + "."
+
+
+@private
+@require_methods(*WRITE)
+def ssp_answer(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Mark 3.12.4 (the SSP) met, from the prompts shown once a plan is generated; back to where it was asked."""
+    assessment = get_assessment_for_user(request, public_id)
+    set_ssp_answer(assessment=assessment, has_ssp=True)
+    result = score_assessment(assessment)
+    score = f" Your SPRS score: {result.score}." if result.score is not None else ""
+    messages.success(request, f"3.12.4 (System Security Plan) is marked met.{score}")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()) or not target.startswith("/"):
+        target = reverse("assessments:overview", args=[public_id])
+    return redirect(target)
 
 
 def _family_context(request: HttpRequest, assessment: Assessment, code: str,
@@ -344,10 +399,12 @@ def _row(assessment: Assessment, req: Requirement, answer: Answer | None, object
     objective_errors = objective_errors or {}
     objectives = []
     answered_objectives = False
+    unanswered_objectives = False
     if assessment.objective_mode and req.nist_id != scoring.SSP_REQUIREMENT:
         for obj in req.objectives.all():
             stored = objective_answers.get(obj.pk)
             answered_objectives = answered_objectives or stored is not None
+            unanswered_objectives = unanswered_objectives or stored is None or not stored.status
             objectives.append({
                 "objective": obj,
                 "form": ObjectiveAnswerForm(
@@ -356,8 +413,13 @@ def _row(assessment: Assessment, req: Requirement, answer: Answer | None, object
                 ),
                 "error": objective_errors.get(obj.pk, ""),
             })
+    # A not met or partial answer given before objective mode stands until the objectives decide (scoring_answers).
+    answered_before = ""
+    if unanswered_objectives and answer is not None and answer.status in (AnswerStatus.NOT_MET, AnswerStatus.PARTIAL):
+        answered_before = answer.get_status_display()
     return {"requirement": req, "answer": answer, "form": form, "item": item, "objectives": objectives,
-            "conflict": conflict, "saved": saved, "has_history": answer is not None or answered_objectives}
+            "conflict": conflict, "saved": saved, "has_history": answer is not None or answered_objectives,
+            "answered_before": answered_before}
 
 
 @private
@@ -427,8 +489,11 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
     conflict = None
     if form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        if assessment.objective_mode and req.partial_points is None and req.nist_id != scoring.SSP_REQUIREMENT:
-            # The objectives give the status; only 3.5.3 and 3.13.11 may add their partial state on top.
+        kept_not_met = not values["status"] and stored is not None and stored.status == AnswerStatus.NOT_MET
+        if assessment.objective_mode and req.nist_id != scoring.SSP_REQUIREMENT and (
+                req.partial_points is None or kept_not_met):
+            # The objectives give the status; only 3.5.3 and 3.13.11 may add their partial state on top. A not met
+            # answer from before objective mode is no choice here: it stands until the objectives decide.
             values.pop("status")
         try:
             saved = save_answer(assessment=assessment, requirement=req, values=values,
@@ -536,9 +601,10 @@ def _gap_row(item: scoring.Item, title: str, url: str, answer: tuple[str, date |
 @private
 def results(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    # catalog_rules: objectives, then requirements with their family; score: the answers (+ objective answers in
+    # catalog_rules: objectives, then requirements with their family; the answers (+ objective answers in
     # objective mode).
-    result = score_assessment(assessment, catalog_rules())
+    rules, answers = catalog_rules(), assessment_answers(assessment)
+    result = scoring.score(rules, answers, assessment.level)
     # Titles and family names for the gap list and the chart, in one query.
     titles: dict[str, str] = {}
     family_names: dict[str, str] = {}
@@ -574,6 +640,9 @@ def results(request: HttpRequest, public_id: str) -> HttpResponse:
         "unanswered_count": len(result.unanswered),
     }
     if result.level is scoring.Level.L2:
+        if not result.has_ssp:
+            # Not a score (none exists without an SSP): what the same answers give once 3.12.4 is met.
+            context["with_ssp"] = scoring.score_with_ssp(rules, answers)
         blockers = [rows[i.rule.nist_id] for i in result.blockers]
         planned_dates = {nist_id: when for nist_id, (_, when) in details.items()}
         context |= {
@@ -617,6 +686,13 @@ def sprs_worksheet(request: HttpRequest, public_id: str) -> HttpResponse:
                "unanswered_count": len(result.unanswered)}
     if result.level is scoring.Level.L2:
         context["poam"] = report.poam_completion(result, planned)
+        # The SSP's name, version and date: copied from each final version generated here (ssp record_version),
+        # or entered below. The versions themselves say which, and whether only drafts exist (one query).
+        plans = plan_versions(assessment.pk)
+        context["plans"] = plans
+        context["ssp_entered"] = bool(assessment.ssp_name or assessment.ssp_version or assessment.ssp_date)
+        context["ssp_from_final"] = plans.final is not None and (assessment.ssp_version, assessment.ssp_date) == (
+            plans.final.label, plans.final.generated_on)
         if result.outcome is scoring.Outcome.CONDITIONAL:
             context["deadline"] = report.conditional_deadline(
                 conditional_status_date=assessment.conditional_status_date,

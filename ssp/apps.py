@@ -5,8 +5,13 @@ class SspConfig(AppConfig):
     name = "ssp"
 
     def ready(self) -> None:
+        # The assessments app never imports this one: it learns of the plan through what is registered here (the
+        # plan's part of the assessment file; the generated versions the SPRS worksheet and overview name).
         from assessments.assessment_file import register_section
+        from assessments.plans import register_reader
 
         from .file_section import SECTION
+        from .models import generated_versions
 
         register_section(SECTION)
+        register_reader(generated_versions)

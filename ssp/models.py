@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
 from assessments.models import Assessment
+from assessments.plans import GeneratedVersion
 from assessments.scoring import Status
 
 SHORT_MAX = 200  # names, titles, phone numbers, table cells
@@ -287,6 +288,12 @@ def record_version(*, ssp: SystemSecurityPlan, label: str, generated_on, descrip
         catalog_revision=catalog_revision, draft=draft, docx=docx, docx_sha256=sha256(docx), pdf=pdf,
         pdf_sha256=sha256(pdf),
     )
+
+
+def generated_versions(assessment_id: int) -> list[GeneratedVersion]:
+    """The assessment's generated versions, oldest first, without their bytes (1 query; see assessments/plans.py)."""
+    return [GeneratedVersion(label=label, generated_on=on, draft=draft) for label, on, draft in SspVersion.objects
+            .filter(ssp__assessment_id=assessment_id).order_by("number").values_list("label", "generated_on", "draft")]
 
 
 # --- Deleting for good --------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
-from assessments.models import ANSWER_FIELDS, StaleWrite, save_answer, today
+from assessments.models import ANSWER_FIELDS, Assessment, StaleWrite, TargetLevel, has_ssp, save_answer, today
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Requirement, catalog_revision
 
@@ -109,7 +109,16 @@ def _overview_context(ssp: SystemSecurityPlan, doc: SspDocument | None, form: Ge
             counts[entry.status_label] = counts.get(entry.status_label, 0) + 1
     return _context(ssp, "overview", doc=doc, versions=versions, form=form, issues_by_step=issues_by_step,
                     counts=counts, links=_issue_links(ssp, doc), max_chars=f"{MAX_PLAN_CHARS:,}",
-                    size=f"{doc.size:,}" if doc else "")
+                    size=f"{doc.size:,}" if doc else "", ask_ssp_answer=_ask_ssp_answer(ssp.assessment, versions))
+
+
+def _ask_ssp_answer(assessment: Assessment, versions: list[SspVersion]) -> SspVersion | None:
+    """The latest final version, if the page should offer to mark 3.12.4 met: a final version exists, 3.12.4 is
+    not met, and this person may change it (one query, only then)."""
+    final = next((v for v in versions if not v.draft), None)  # versions: newest first
+    if final is None or not assessment.can_edit or assessment.target_level != TargetLevel.L2 or has_ssp(assessment):
+        return None
+    return final
 
 
 def _issue_links(ssp: SystemSecurityPlan, doc: SspDocument | None) -> list[tuple[str, str]]:
@@ -177,7 +186,8 @@ def generate(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             state = "a DRAFT (see what is missing below)" if version.draft else "final"
             messages.success(request, f"Version {version.label} is generated; it is {state}.")
-            return redirect(reverse("ssp:overview", args=[public_id]) + "#versions")
+            # A final version: the overview offers to mark 3.12.4 met (if it is not), at the top of the page.
+            return redirect(reverse("ssp:overview", args=[public_id]) + ("#versions" if version.draft else ""))
     doc = build_document(ssp)
     return render(request, "ssp/overview.html", _overview_context(ssp, doc, form), status=400)
 

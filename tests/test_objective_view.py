@@ -110,6 +110,22 @@ def test_in_objective_mode_a_requirement_form_saves_the_note_but_not_a_status(cl
     assert status_of(assessment, "3.1.1") is None
 
 
+def test_a_not_met_answer_from_before_objective_mode_survives_a_save_of_its_form(client, assessment):
+    # 3.5.3's form offers only "not answered" and "partially met" in objective mode: saving its note must not drop
+    # the "not met" given before the switch.
+    Answer.objects.create(assessment=assessment, requirement=Requirement.objects.get(nist_id="3.5.3"),
+                          status="not_met")
+    response = post_answer(client, assessment, "3.5.3", version=1, status="", note="MFA for admins next month")
+    assert response.status_code == 200
+    answer = Answer.objects.get(assessment=assessment, requirement__nist_id="3.5.3")
+    assert (answer.status, answer.note) == ("not_met", "MFA for admins next month")
+    assert by_testid(html(response), "state-3.5.3") == "Not met (−5)"
+    assert "before objective mode" in by_testid(html(response), "answered-before-3.5.3")
+    # Choosing the partial state is still a choice.
+    post_answer(client, assessment, "3.5.3", status="partial")
+    assert Answer.objects.get(assessment=assessment, requirement__nist_id="3.5.3").status == "partial"
+
+
 def test_a_stale_objective_answer_gets_409_and_overwrites_nothing(client, assessment):
     post_objective(client, assessment, "3.1.1[a]", "met")
     response = post_objective(client, assessment, "3.1.1[a]", "not_met", version=0)

@@ -1,8 +1,11 @@
+from datetime import date
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Assessment
+from ssp.models import SystemSecurityPlan, create_ssp, record_version
 
 from .personas import make_assessment
 from .questionnaire_helpers import (
@@ -102,3 +105,62 @@ def test_a_viewer_reads_and_downloads_without_duplicate_or_activity_and_an_edito
         assert [(b.text, b.getparent().get("action")) for b in enabled_post_controls(doc)] == [("Duplicate", duplicate)]
         assert len(doc.xpath("//main//a[normalize-space()='Delete']")) == delete_links
         assert doc.xpath("//main//a[normalize-space()='Activity']")
+
+
+# --- The SSP loop: a plan generated while 3.12.4 still says "no SSP" ---------------------------------------------
+
+
+def record(assessment: Assessment, label: str, *, draft: bool) -> None:
+    ssp = SystemSecurityPlan.objects.filter(assessment=assessment).first() or create_ssp(assessment=assessment)
+    record_version(ssp=ssp, label=label, generated_on=date(2026, 3, 9), description="v", made_by="Pat",
+                   catalog_revision="x", draft=draft, docx=b"docx", pdf=b"%PDF")
+
+
+def test_a_final_plan_with_3_12_4_not_met_brings_a_prompt_whose_button_marks_it_met(client):
+    assessment = start(client, has_ssp="no")
+    record(assessment, "1.0", draft=True)
+    record(assessment, "1.1", draft=False)
+    doc = html(client.get(overview_url(assessment)))
+    assert by_testid(doc, "ssp-prompt").startswith("Your System Security Plan version 1.1 (2026-03-09) is final, "
+                                                   "but requirement 3.12.4 still says you have no SSP")
+    form = doc.xpath("//*[@data-testid='ssp-prompt']//form")[0]
+    assert form.get("action") == reverse("assessments:ssp_answer", args=[assessment.public_id])
+    assert form.xpath(".//input[@name='next']/@value") == [overview_url(assessment)]
+    assert text(form.xpath(".//button")[0]) == "Mark 3.12.4 (System Security Plan) as met"
+
+    response = client.post(form.get("action"), {"next": overview_url(assessment)}, follow=True)
+    doc = html(response)
+    assert not doc.xpath("//*[@data-testid='ssp-prompt']")  # gone once 3.12.4 is met
+    assert by_testid(doc, "score") == "-203"
+
+
+def test_a_draft_plan_with_3_12_4_not_met_brings_a_prompt_to_finish_it_without_the_button(client):
+    assessment = start(client, has_ssp="no")
+    record(assessment, "0.1", draft=True)
+    doc = html(client.get(overview_url(assessment)))
+    prompt = by_testid(doc, "ssp-prompt")
+    assert "has a draft (version 0.1, 2026-03-09)" in prompt and "generate a final version" in prompt
+    assert not doc.xpath("//*[@data-testid='mark-ssp-met']")
+
+
+def test_no_prompt_without_a_plan_once_3_12_4_is_met_or_for_a_viewer(client, org_people):
+    assessment = start(client, has_ssp="no")
+    assert not html(client.get(overview_url(assessment))).xpath("//*[@data-testid='ssp-prompt']")
+    assessment = start(client, "Met Co")  # has an SSP
+    record(assessment, "1.0", draft=False)
+    assert not html(client.get(overview_url(assessment))).xpath("//*[@data-testid='ssp-prompt']")
+    org = make_assessment(org_people["acme"], answers={"3.12.4": "not_met"})
+    record(org, "1.0", draft=False)
+    assert not html(org_people["clients"]["viewer"].get(overview_url(org))).xpath(
+        "//*[@data-testid='ssp-prompt']")
+    assert html(org_people["clients"]["editor"].get(overview_url(org))).xpath("//*[@data-testid='mark-ssp-met']")
+
+
+def test_without_an_ssp_the_overview_adds_one_query_for_the_plans_versions(client, django_assert_num_queries):
+    assessment = start(client, has_ssp="no")
+    record(assessment, "1.0", draft=False)
+    # 1 session, 2 assessment (access check), 3 answers, 4-5 catalog_rules, 6 the SSP's generated versions
+    # (assessments.plans), 7 family names.
+    with django_assert_num_queries(7):
+        response = client.get(overview_url(assessment))
+    assert html(response).xpath("//*[@data-testid='mark-ssp-met']")

@@ -75,6 +75,44 @@ def test_without_an_ssp_there_is_no_score_yet(client):
     assert nist_ids(doc, '//*[@data-testid="blockers"]/li') == ["3.12.4"]
 
 
+def test_without_an_ssp_the_page_shows_the_score_once_you_have_one_labelled_as_not_a_score(client):
+    assessment = start(client, has_ssp="no")
+    answer(assessment, {"3.12.4": "not_met", "3.1.1": "not_met", "3.1.3": "not_met"})
+    _, doc = page(client, assessment)
+    assert text_of(doc, "score") == "No score yet"
+    assert text_of(doc, "score-with-ssp-value") == "104"  # 110 - 5 (3.1.1) - 1 (3.1.3), from scoring.score_with_ssp
+    box = text_of(doc, "score-with-ssp")
+    assert box.startswith("Your score once you have an SSP: 104 of 110 Not a score. No SPRS score exists without a "
+                          "System Security Plan")
+    link = doc.xpath('//*[@data-testid="score-with-ssp"]//a/@href')
+    assert link == [reverse("ssp:overview", args=[assessment.public_id])]
+    assert not doc.xpath("//svg//polygon[@class='score-marker']")  # the gauge still shows no score
+
+
+def test_the_score_once_you_have_an_ssp_is_gone_once_3_12_4_is_met(client):
+    assessment = start(client, has_ssp="no")
+    answer(assessment, {"3.12.4": "met", "3.1.1": "not_met"})
+    _, doc = page(client, assessment)
+    assert text_of(doc, "score") == "105"
+    assert not doc.xpath('//*[@data-testid="score-with-ssp"]')
+
+
+def test_a_level_1_assessment_has_no_score_once_you_have_an_ssp(client):
+    assessment = start(client, target_level="l1", has_ssp="no")
+    _, doc = page(client, assessment)
+    assert not doc.xpath('//*[@data-testid="score-with-ssp"]')
+
+
+def test_without_an_ssp_the_page_makes_the_same_queries(client, django_assert_num_queries):
+    assessment = start(client, has_ssp="no")
+    answer(assessment, {"3.12.4": "not_met", "3.1.3": "not_met"})
+    # 1 session, 2 assessment, 3 catalog objectives, 4 requirements with family (rules), 5 answers (score; the
+    # score once an SSP exists is computed from them), 6 titles and family names, 7 responsible/planned dates.
+    with django_assert_num_queries(7):
+        response = client.get(reverse("assessments:results", args=[assessment.public_id]))
+    assert b"Your score once you have an SSP" in response.content
+
+
 @pytest.mark.parametrize("basis", ["conditional_status_date", "assessment_date", "today"])
 def test_conditional_shows_the_180_day_poam_deadline_and_what_it_counts_from(client, basis):
     assessment = start(client)

@@ -488,6 +488,25 @@ def test_a_partial_choice_stays_an_answer_while_some_objectives_are_still_unansw
     assert score(rules, {**answers(MET), "3.5.3": some_met}).unanswered == ()
 
 
+def test_a_not_met_answer_from_before_objective_mode_stands_until_the_objectives_decide(rules):
+    # 3.1.1 answered not met, then objective mode switched on: still not met while objectives are unfinished.
+    nothing_yet = Answer(status=NOT_MET)
+    some_met = Answer(status=NOT_MET, objectives=objectives("3.1.1", OM, OM, None, None, None, None))
+    all_met = Answer(status=NOT_MET, objectives=objectives("3.1.1", *[OM] * 6))
+    all_na = Answer(status=NOT_MET, objectives=objectives("3.1.1", *[ONA] * 6))
+    assert requirement_status(BY_ID["3.1.1"], nothing_yet) is NOT_MET
+    assert requirement_status(BY_ID["3.1.1"], some_met) is NOT_MET
+    assert requirement_status(BY_ID["3.1.1"], all_met) is MET  # every objective answered: they decide
+    assert requirement_status(BY_ID["3.1.1"], all_na) is NA
+    result = score(rules, {**answers(MET), "3.1.1": some_met})
+    assert result.unanswered == () and result.score == 105
+
+
+def test_a_met_answer_never_stands_for_unfinished_objectives(rules):
+    partly = Answer(status=MET, objectives=objectives("3.1.1", OM, OM, None, OM, OM, OM))
+    assert requirement_status(BY_ID["3.1.1"], partly) is None  # unanswered is never MET
+
+
 def test_objectives_that_all_pass_override_a_partial_choice(rules):
     all_met = Answer(status=PARTIAL, objectives=objectives("3.5.3", OM, OM, OM, OM))
     assert requirement_status(BY_ID["3.5.3"], all_met) is MET
@@ -874,3 +893,23 @@ def test_score_assessment_rolls_up_stored_objective_answers(db):
     result = score_assessment(assessment)
     assert item(result, "3.5.3").status is PARTIAL and item(result, "3.5.3").deduction == 3
     assert result.unanswered == tuple(i for i in IDS if i != "3.5.3")
+
+
+# --- the score once an SSP exists (not a score) -------------------------------------------------------------------
+
+
+def test_score_with_ssp_is_what_the_same_answers_score_once_3_12_4_is_met(rules):
+    base = answers(MET, r3_12_4=NOT_MET, r3_1_1=NOT_MET, r3_1_3=NOT_MET, r3_1_4=None)
+    without = score(rules, base)
+    assert without.score is None and not without.has_ssp
+    once = scoring.score_with_ssp(rules, base)
+    # 110 - 5 (3.1.1) - 1 (3.1.3) - 1 (3.1.4, unanswered counts as not met) = 103
+    assert once.score == 103 == without.worst_case_score
+    assert once.has_ssp and once.outcome is Outcome.INCOMPLETE and once.unanswered == ("3.1.4",)
+    assert base[SSP_REQUIREMENT].status is NOT_MET  # the answers handed in are not changed
+    assert scoring.score_with_ssp(rules, answers(MET, r3_12_4=None)).outcome is Outcome.FINAL
+
+
+def test_score_with_ssp_of_an_assessment_that_has_one_is_its_score(rules):
+    base = answers(MET, r3_13_11=PARTIAL, r3_1_3=NOT_MET)
+    assert scoring.score_with_ssp(rules, base) == score(rules, base)

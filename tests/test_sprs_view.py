@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, today
+from ssp.models import SystemSecurityPlan, create_ssp, record_version
 
 from .personas import make_assessment
 from .questionnaire_helpers import enabled_post_controls
@@ -84,7 +85,8 @@ def test_worksheet_lists_exactly_what_sprs_asks_for_level_2(client):
     assert text_of(doc, "scope").startswith("Enclave")
     assert text_of(doc, "cage-codes") == "1ABC2, 3DEF4"
     assert text_of(doc, "employee-count") == "42"
-    assert text_of(doc, "ssp") == "Name: Acme SSP Version: 2.1 Date: 2026-10-30"
+    assert text_of(doc, "ssp") == "As entered in the worksheet details below: Name: Acme SSP Version: 2.1 Date: " \
+                                  "2026-10-30"
     assert text_of(doc, "poam-date").startswith("2027-05-15 (the latest planned completion date of the 3 open")
     status = text_of(doc, "status-type")
     assert status.startswith("Conditional (Level 2)")
@@ -114,6 +116,50 @@ def test_missing_values_say_not_set_and_link_to_where_they_are_set(client):
     assert "no planned completion date" in text_of(doc, "poam-undated")
     assert "Estimated" not in text_of(doc, "status-type")
     assert "an estimate until the Conditional status date is set" in text_of(doc, "status-type")
+
+
+def record(assessment: Assessment, label: str, on: date, *, draft: bool) -> None:
+    """A generated version, as the SSP's Generate button keeps it (the documents' bytes do not matter here)."""
+    ssp = SystemSecurityPlan.objects.filter(assessment=assessment).first() or create_ssp(assessment=assessment)
+    ssp.system_name = "Acme CUI Enclave"
+    record_version(ssp=ssp, label=label, generated_on=on, description="v", made_by="Pat", catalog_revision="x",
+                   draft=draft, docx=b"docx", pdf=b"%PDF")
+
+
+def test_with_only_draft_versions_the_worksheet_says_there_is_no_final_version_yet(client):
+    assessment = start(client)
+    record(assessment, "0.1", date(2026, 1, 5), draft=True)
+    record(assessment, "0.2", date(2026, 2, 7), draft=True)
+    _, doc = get(client, assessment)
+    assert text_of(doc, "ssp-draft") == "No final version yet (latest draft: v0.2, 2026-02-07)."
+    assert "SPRS names your final plan" in text_of(doc, "ssp")
+    assert doc.xpath('//*[@data-testid="ssp"]//a[@href=$u]',
+                     u=reverse("ssp:overview", args=[assessment.public_id]) + "#readiness")
+    assert "Not set" not in text_of(doc, "ssp")
+
+
+def test_the_worksheet_names_the_latest_final_version_and_says_so(client):
+    assessment = start(client)
+    record(assessment, "1.0", date(2026, 1, 5), draft=False)
+    record(assessment, "1.1", date(2026, 3, 9), draft=False)
+    _, doc = get(client, assessment)
+    assert text_of(doc, "ssp") == ("The latest final version, generated on the SSP pages: Name: Acme CUI Enclave "
+                                   "Version: 1.1 Date: 2026-03-09")
+    # A newer draft does not replace the final plan: it is only mentioned.
+    record(assessment, "1.2", date(2026, 4, 1), draft=True)
+    _, doc = get(client, assessment)
+    assert "Version: 1.1 Date: 2026-03-09" in text_of(doc, "ssp")
+    assert text_of(doc, "ssp-draft") == "A newer draft (v1.2, 2026-04-01) is not final yet."
+
+
+def test_details_entered_by_hand_are_shown_as_entered_next_to_the_final_version_generated_here(client):
+    assessment = start(client)
+    record(assessment, "1.0", date(2026, 1, 5), draft=False)
+    client.post(url(assessment), details(ssp_name="Corporate SSP", ssp_version="7", ssp_date="2026-02-01"))
+    _, doc = get(client, assessment)
+    assert text_of(doc, "ssp-source") == ("As entered in the worksheet details below (the latest final version "
+                                          "generated here is v1.0 of 2026-01-05):")
+    assert "Version: 7 Date: 2026-02-01" in text_of(doc, "ssp")
 
 
 def test_poam_date_is_not_needed_at_110_and_unknown_without_planned_dates(client):
@@ -241,8 +287,8 @@ def test_query_count_is_constant_whatever_the_number_of_answers(client, django_a
         if overrides is not None:
             answer(assessment, overrides)  # from 1 answer to all 110
         # 1 session, 2 assessment, 3 catalog objectives, 4 requirements with family (rules), 5 answers (score),
-        # 6 planned completion dates.
-        with django_assert_num_queries(6):
+        # 6 planned completion dates, 7 the SSP's generated versions (assessments.plans).
+        with django_assert_num_queries(7):
             assert client.get(url(assessment)).status_code == 200
 
 

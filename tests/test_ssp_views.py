@@ -27,6 +27,7 @@ from ssp.models import (
     SspVersion,
     SystemSecurityPlan,
     UserRole,
+    record_version,
 )
 from ssp.records import RequirementRecord, records
 from ssp.views import TABLES
@@ -483,7 +484,14 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     # Fix what was missing: the next version is final, and version 1 still downloads exactly as it was.
     rec = get_row(ssp, "3.2.1")
     client.post(url("requirement", ssp.assessment, "3.2.1"), requirement_data(rec, note="Annual training."))
-    assert generate(client, ssp, "1.1").status_code == 302
+    response = generate(client, ssp, "1.1")
+    assert response.status_code == 302 and response["Location"] == url("overview", ssp.assessment)
+    # The overview, where the final version leads, offers to mark 3.12.4 met while it says "no SSP yet".
+    assert not page(client.get(response["Location"])).xpath("//*[@data-testid='ssp-prompt']")
+    ssp.assessment.answers.filter(requirement__nist_id="3.12.4").update(status="not_met")
+    prompt = page(client.get(response["Location"])).xpath("//*[@data-testid='ssp-prompt']")[0]
+    assert "Version 1.1 is final." in prompt.text_content()
+    assert prompt.xpath(".//form/@action") == [reverse("assessments:ssp_answer", args=[ssp.assessment.public_id])]
     second = SspVersion.objects.get(ssp=ssp, number=2)
     assert not second.draft
     ssp.assessment.refresh_from_db()  # the SPRS worksheet now names the final plan
@@ -498,6 +506,45 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     assert [r[0] for r in second_record[1:]] == ["1.0", "1.1"]
     versions = page(client.get(url("overview", ssp.assessment))).xpath("//*[@data-testid='versions']//tbody/tr")
     assert [tr.xpath("string(td[1])") for tr in versions] == ["1.1", "1.0"]
+
+
+def keep_version(ssp, label: str, *, draft: bool) -> None:
+    record_version(ssp=ssp, label=label, generated_on=date(2026, 3, 9), description="v", made_by="Pat",
+                   catalog_revision="x", draft=draft, docx=b"docx", pdf=b"%PDF")
+
+
+def test_a_final_version_brings_the_offer_to_mark_3_12_4_met_until_it_is(client, ssp):
+    ssp.assessment.answers.filter(requirement__nist_id="3.12.4").update(status="not_met")
+    keep_version(ssp, "1.0", draft=True)
+    assert not page(client.get(url("overview", ssp.assessment))).xpath("//*[@data-testid='ssp-prompt']")
+    keep_version(ssp, "1.1", draft=False)
+    html = page(client.get(url("overview", ssp.assessment)))
+    button = html.xpath("//*[@data-testid='ssp-prompt']//button[@data-testid='mark-ssp-met']")
+    assert [b.text_content().strip() for b in button] == ["Mark 3.12.4 (System Security Plan) as met"]
+    form = button[0].getparent()
+    assert form.xpath("./input[@name='next']/@value") == [url("overview", ssp.assessment)]
+    response = client.post(form.get("action"), {"next": url("overview", ssp.assessment)})
+    assert response["Location"] == url("overview", ssp.assessment)
+    assert ssp.assessment.answers.get(requirement__nist_id="3.12.4").status == "met"
+    assert not page(client.get(url("overview", ssp.assessment))).xpath("//*[@data-testid='ssp-prompt']")
+
+
+def test_a_viewer_is_not_offered_to_mark_3_12_4_met_and_an_editor_is(org_people):
+    assessment = make_assessment(org_people["acme"], answers={"3.12.4": "not_met"})
+    keep_version(plan_for(assessment), "1.0", draft=False)
+    viewer = page(org_people["clients"]["viewer"].get(url("overview", assessment)))
+    assert not viewer.xpath("//*[@data-testid='ssp-prompt']") and not viewer.xpath("//*[@data-testid='mark-ssp-met']")
+    assert page(org_people["clients"]["editor"].get(url("overview", assessment))).xpath(
+        "//*[@data-testid='mark-ssp-met']")
+
+
+def test_the_offer_costs_one_query_and_only_with_a_final_version(client, ssp, django_assert_num_queries):
+    keep_version(ssp, "1.0", draft=False)
+    # 1 session, 2 assessment (access check), 3 plan; build_document: 4-10 the plan's rows and diagram,
+    # 11 requirement rows, 12 version labels, 13-14 catalog, 15 answers, 16 answer details, 17 requirement titles;
+    # 18 the versions table, 19 the 3.12.4 answer (there is a final version).
+    with django_assert_num_queries(19):
+        client.get(url("overview", ssp.assessment))
 
 
 def test_a_version_label_cannot_be_used_twice(client, ssp):
