@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Bodies over the route's limit get 413 before anything reads them; uploads are rate limited. Nothing above
+    # reads a body (see cmmc_site/body_limits.py), and the middlewares above give its refusals their headers.
+    "cmmc_site.body_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +212,11 @@ SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12
 # Answer pages post one answer per request, but an objective-mode family page can still be big.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Any larger body gets 413 unread, except on the upload routes (cmmc_site/body_limits.py; the largest is the import:
+# 8 MB and room for the form, which the proxy must let through, README, Deploying). Above DATA_UPLOAD_MAX_MEMORY_SIZE
+# so that a form just over that still gets Django's own 400.
+MAX_REQUEST_BODY = 3 * 1024 * 1024
+UPLOAD_RATE_LIMIT = (int(os.environ.get("UPLOAD_RATE_LIMIT", "10")), 60)  # uploads per client address per minute
 
 # One JSON line per event on stdout, with the request id; never secrets or note text (cmmc_site/request_logging.py).
 LOGGING = {

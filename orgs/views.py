@@ -116,7 +116,7 @@ def invite(request: HttpRequest, org_id: str) -> HttpResponse:
         return _members_page(request, org, invite_form=form, status=400)
     if not ratelimit.hit("invite", f"user:{request.user.pk}", limit=INVITE_LIMIT[0], window=INVITE_LIMIT[1]):
         form.add_error(None, "Too many invitations in the last hour. Try again later.")
-        return _members_page(request, org, invite_form=form, status=429)
+        return ratelimit.too_many(_members_page(request, org, invite_form=form), INVITE_LIMIT[1])
     invitation, token = create_invitation(organization=org, email=form.cleaned_data["email"],
                                           role=form.cleaned_data["role"], invited_by=request.user)
     link = request.build_absolute_uri(reverse("orgs:invitation", args=[token]))

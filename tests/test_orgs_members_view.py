@@ -127,3 +127,21 @@ def test_creating_an_organisation_makes_the_creator_its_owner(org_people):
     assert client.post(reverse("orgs:create"), {"name": "Initech"}).status_code == 302
     membership = Membership.objects.get(user=org_people["loner"])
     assert (membership.organization.name, membership.role) == ("Initech", Role.OWNER)
+
+
+def test_an_owner_over_the_invitation_limit_gets_429_with_retry_after_and_nothing_is_sent(org_people, monkeypatch):
+    from types import SimpleNamespace
+
+    from cmmc_site import ratelimit
+    from orgs.views import INVITE_LIMIT
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+    url = reverse("orgs:invite", args=[org_people["acme"].public_id])
+    owner = org_people["clients"]["owner"]
+    for n in range(INVITE_LIMIT[0]):
+        assert owner.post(url, {"email": f"p{n}@example.test", "role": "viewer"}).status_code == 302
+    response = owner.post(url, {"email": "one.more@example.test", "role": "viewer"})
+    assert response.status_code == 429 and response["Retry-After"] == str(3600 - 30)
+    assert "Too many invitations" in response.content.decode()
+    assert not Invitation.objects.filter(email="one.more@example.test").exists()
+    assert len(mail.outbox) == INVITE_LIMIT[0]
