@@ -222,19 +222,25 @@ UPLOAD_RATE_LIMIT = (int(os.environ.get("UPLOAD_RATE_LIMIT", "10")), 60)  # uplo
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cmmc_site.request_logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "cmmc_site.request_logging.RequestIdFilter"},
+        "library_text": {"()": "cmmc_site.request_logging.LibraryTextFilter"},
+    },
     "formatters": {"json": {"()": "cmmc_site.request_logging.JsonFormatter"}},
     "handlers": {
         "console": {
-            "class": "cmmc_site.request_logging.StdoutHandler", "formatter": "json", "filters": ["request_id"],
+            "class": "cmmc_site.request_logging.StdoutHandler", "formatter": "json",
+            "filters": ["library_text", "request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own loggers go through the JSON handler too (not its plain-text console or mail_admins).
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        # WeasyPrint logs every layout step at INFO; only its warnings (e.g. a refused URL) are worth a line.
-        "weasyprint": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO; only its warnings (e.g. a refused URL) are worth a line, and
+        # never the document text that some carry (a missing glyph's character), nor fontTools' lists of them.
+        "weasyprint": {"level": "WARNING", "filters": ["library_text"]},
+        "fontTools": {"level": "WARNING", "filters": ["library_text"]},
     },
 }
 
