@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -273,6 +274,9 @@ def read_document(raw: bytes) -> object:
         raise AssessmentFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise AssessmentFileError("not valid JSON: nested too deeply") from None
+    except ValueError:  # not a JSONDecodeError (caught above): an integer past Python's digit limit
+        raise AssessmentFileError(f"a number in it is too long (more than {sys.get_int_max_str_digits():,} "
+                                  "digits)") from None
 
 
 @dataclass(frozen=True)
