@@ -145,3 +145,50 @@ def test_an_owner_over_the_invitation_limit_gets_429_with_retry_after_and_nothin
     assert "Too many invitations" in response.content.decode()
     assert not Invitation.objects.filter(email="one.more@example.test").exists()
     assert len(mail.outbox) == INVITE_LIMIT[0]
+
+
+class RefusingMailServer:
+    """An email backend whose server is down."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        import smtplib
+
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_when_the_invitation_email_cannot_be_sent_no_invitation_is_left_and_the_owner_is_told(org_people, settings):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingMailServer"}}
+    url = reverse("orgs:invite", args=[org_people["acme"].public_id])
+    response = org_people["clients"]["owner"].post(url, {"email": "consultant@example.test", "role": "viewer"})
+    assert response.status_code == 503
+    assert not Invitation.objects.exists()
+    assert response.context["invite_form"].errors.as_data()["__all__"][0].code == "invitation_not_sent"
+    page = response.content.decode()
+    assert "could not be sent, so no invitation was made" in page
+    assert 'value="consultant@example.test"' in page  # what was typed is kept
+
+
+def test_an_organisation_whose_stored_name_has_a_line_break_still_sends_its_invitation(org_people):
+    acme = org_people["acme"]
+    acme.name = "Acme\r\nBcc: everyone@example.test"  # stored before such names were refused
+    acme.save()
+    response = org_people["clients"]["owner"].post(reverse("orgs:invite", args=[acme.public_id]),
+                                                   {"email": "consultant@example.test", "role": "viewer"})
+    assert response.status_code == 302
+    assert mail.outbox[-1].subject == "[CMMC Ready] You are invited to Acme Bcc: everyone@example.test"
+    assert mail.outbox[-1].to == ["consultant@example.test"] and not mail.outbox[-1].bcc
+    assert Invitation.objects.count() == 1
+
+
+def test_the_invitation_link_is_on_the_site_url_whatever_host_and_port_the_request_named(org_people, settings):
+    settings.SITE_URL = "https://cmmc.example.com"
+    response = org_people["clients"]["owner"].post(reverse("orgs:invite", args=[org_people["acme"].public_id]),
+                                                   {"email": "consultant@example.test", "role": "viewer"},
+                                                   HTTP_HOST="testserver:6666")
+    assert response.status_code == 302
+    body = mail.outbox[-1].body
+    assert "https://cmmc.example.com/invitations/" in body
+    assert "6666" not in body and "testserver" not in body
