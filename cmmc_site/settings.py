@@ -297,6 +297,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 # The client IP is REMOTE_ADDR unless a proxy count is configured; X-Forwarded-For is ignored by default.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"  # stores TOTP secrets and recovery-code seeds encrypted
+# Comma-separated Fernet keys (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"`):
+# the first encrypts, all decrypt (rotation: README, Security). None: a key derived from SECRET_KEY.
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEY")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CMMC Ready"
 MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift; a used code is refused for the whole window
