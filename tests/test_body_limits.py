@@ -105,7 +105,7 @@ def test_a_chunked_body_without_a_length_gets_411_unread():
 
 
 def test_a_content_length_that_is_not_a_number_gets_400_unread():
-    response, body = post_declaring(Client(), IMPORT, 0, CONTENT_LENGTH="12, 13")
+    response, body = post_declaring(Client(), "/no/such/page/", 0, CONTENT_LENGTH="12, 13")
     assert response.status_code == 400 and not body.read_from
 
 
