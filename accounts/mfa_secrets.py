@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import transaction
 
-TOKEN_PREFIX = "gAAAAA"
+FERNET_START = "gAAAAA"
 
 
 def _derived(secret_key: str) -> bytes:
@@ -37,7 +37,7 @@ def _fernets() -> list[Fernet]:
 
 
 def is_encrypted(value: str) -> bool:
-    return value.startswith(TOKEN_PREFIX)
+    return value.startswith(FERNET_START)
 
 
 def encrypt(text: str) -> str:

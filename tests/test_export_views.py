@@ -324,6 +324,7 @@ def test_export_import_export_round_trip_is_lossless(monkeypatch, spec):
     # Every example starts one assessment and imports one: more than the hourly limit of one client.
     monkeypatch.setattr("assessments.views.CREATE_LIMIT", (10_000, 3600))
     monkeypatch.setattr("assessments.export_views.CREATE_LIMIT", (10_000, 3600))
+    monkeypatch.setattr("django.conf.settings.UPLOAD_RATE_LIMIT", (10_000, 60))  # and more than its uploads a minute
     owner = Client()
     original = start(owner, name="Round trip source")
     Assessment.objects.filter(pk=original.pk).update(**spec["fields"])
