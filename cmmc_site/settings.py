@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "orgs",
     "ssp",
     "iso27001",
+    "timeline",
     "guidance",
 ]
 

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "timeline"
+# Included under a/<public_id>/ (cmmc_site/urls.py): every view gets the assessment's public id.
+urlpatterns = [
+    path("snapshots/", views.snapshot_list, name="snapshots"),
+    path("snapshots/<int:number>/", views.snapshot_detail, name="snapshot"),
+    path("snapshots/<int:number>/assessment.json", views.snapshot_json, name="snapshot_json"),
+    path("snapshots/<int:number>/start/", views.snapshot_start, name="snapshot_start"),
+]
