@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import compare_views, views
 
 app_name = "timeline"
 # Included under a/<public_id>/ (cmmc_site/urls.py): every view gets the assessment's public id.
@@ -9,4 +9,5 @@ urlpatterns = [
     path("snapshots/<int:number>/", views.snapshot_detail, name="snapshot"),
     path("snapshots/<int:number>/assessment.json", views.snapshot_json, name="snapshot_json"),
     path("snapshots/<int:number>/start/", views.snapshot_start, name="snapshot_start"),
+    path("compare/", compare_views.compare_page, name="compare"),
 ]
