@@ -60,3 +60,63 @@ def test_taking_a_snapshot_from_the_overview_stores_it_and_it_stays_after_a_relo
     wait(browser, lambda: "/snapshots/1/" in browser.current_url)
     assert css(browser, "[data-testid='status-3.12.4']").text == "Met"
     assert severe_logs(browser) == []
+
+
+def fill(browser, name: str, value: str) -> None:
+    field = css(browser, f"[name='{name}']")
+    if field.get_attribute("type") == "date":
+        # A date input takes its value as the browser shows it; set the ISO value the way a date picker does.
+        browser.execute_script("arguments[0].value = arguments[1];", field, value)
+        return
+    field.clear()
+    field.send_keys(value)
+
+
+def test_recording_a_submission_and_an_affirmation_stores_them_and_the_deadlines_follow(
+    live_server, catalog_db, browser
+):
+    from datetime import date
+
+    from selenium.webdriver.support.ui import Select
+
+    from timeline.models import Affirmation, Submission
+
+    base = live_server.url
+    assessment = start(browser, base, "Deadline Co")
+    browser.get(f"{base}/a/{assessment.public_id}/submissions/")
+    fill(browser, "submitted_on", "2026-01-12")
+    fill(browser, "status_date", "2026-01-10")
+    Select(css(browser, "select[name='status']")).select_by_value("l2_conditional")
+    fill(browser, "score", "95")
+    fill(browser, "cage_codes", "1abc2")
+    fill(browser, "submitted_by", "Jo Smith")
+    click(browser, css(browser, "[data-testid='submission-form'] button"))
+    wait(browser, lambda: "recorded" in css(browser, "main").text)
+    browser.refresh()
+    submission = Submission.objects.get(assessment=assessment)
+    assert (submission.status_date, submission.score, submission.cage_codes) == (date(2026, 1, 10), 95, "1ABC2")
+    assert css(browser, "[data-testid='valid-until']").text == "2029-01-10"
+
+    click(browser, css(browser, "a.nav-link[href$='/affirmations/']"))
+    wait(browser, lambda: "/affirmations/" in browser.current_url)
+    fill(browser, "official_name", "Jo Smith")
+    fill(browser, "official_title", "CEO")
+    fill(browser, "official_contact", "jo@example.test")
+    fill(browser, "affirmed_on", "2026-02-01")
+    # Conditional since 2026-01-10 with every requirement but the SSP open: past the 180 days, so the page warns
+    # and the official must acknowledge it.
+    assert "180-day POA&M closeout deadline of 2026-07-09" in css(browser, "[data-testid='warning-poam_overdue']").text
+    click(browser, css(browser, "input[name='acknowledge']"))
+    click(browser, css(browser, "[data-testid='affirmation-form'] button"))
+    wait(browser, lambda: "Affirmation of 2026-02-01 recorded" in css(browser, "main").text)
+    browser.refresh()
+    affirmation = Affirmation.objects.get(assessment=assessment)
+    assert (affirmation.official_title, affirmation.affirmed_on) == ("CEO", date(2026, 2, 1))
+    assert "180-day" in affirmation.warnings
+    assert "Jo Smith" in css(browser, "[data-testid='affirmations']").text
+
+    click(browser, css(browser, "a.nav-link[href$='/calendar/']"))
+    wait(browser, lambda: "/calendar/" in browser.current_url)
+    assert css(browser, f"[data-testid='deadline-poam-closeout-{submission.pk}']").get_attribute("data-due") == (
+        "2026-07-09")
+    assert severe_logs(browser) == []

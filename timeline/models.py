@@ -8,7 +8,7 @@ deletes them through the ORM cascade.
 from django.db import models
 from django.utils import timezone
 
-from assessments.models import Assessment
+from assessments.models import Assessment, Scope
 
 LABEL_MAX = 200
 
@@ -69,3 +69,57 @@ class Snapshot(models.Model):
         if not self._state.adding:
             raise Frozen("snapshots are never edited")
         super().save(*args, **kwargs)
+
+
+class CmmcStatus(models.TextChoices):
+    """The status an SPRS entry records (32 CFR 170.15, 170.16)."""
+
+    L2_FINAL = "l2_final", "Final Level 2 (Self)"
+    L2_CONDITIONAL = "l2_conditional", "Conditional Level 2 (Self)"
+    L1_FINAL = "l1_final", "Final Level 1 (Self)"
+    SCORE_ONLY = "score_only", "No CMMC status (NIST SP 800-171 Basic score only)"
+
+
+class Submission(models.Model):
+    """What the organisation entered in SPRS, as it reports it. Recording one freezes the assessment (snapshot)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="submissions")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    submitted_on = models.DateField("date submitted")
+    status_date = models.DateField("CMMC status date")
+    score = models.IntegerField("score submitted", null=True, blank=True)
+    status = models.CharField("CMMC status", max_length=16, choices=CmmcStatus)
+    scope = models.CharField("assessment scope", max_length=10, choices=Scope)
+    cage_codes = models.CharField("CAGE code(s)", max_length=300, blank=True)
+    ssp_version = models.CharField("SSP version included", max_length=50, blank=True)
+    submitted_by = models.CharField("submitted by", max_length=200)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["status_date", "pk"]
+
+    def __str__(self) -> str:
+        return f"SPRS submission {self.submitted_on}"
+
+
+class Affirmation(models.Model):
+    """An affirming official's affirmation of continuing compliance (32 CFR 170.22), as recorded here."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="affirmations")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, null=True, related_name="affirmations")
+    official_name = models.CharField("affirming official", max_length=200)
+    official_title = models.CharField("title", max_length=200)
+    official_contact = models.CharField("contact (email or phone)", max_length=200)
+    affirmed_on = models.DateField("date affirmed")
+    statement = models.TextField()  # the text affirmed, kept as shown then
+    warnings = models.TextField(blank=True)  # the warnings shown and acknowledged before recording
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["affirmed_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"affirmation {self.affirmed_on}"
