@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "orgs",
     "ssp",
     "iso27001",
+    "timeline",
     "guidance",
 ]
 

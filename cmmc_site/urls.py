@@ -18,6 +18,7 @@ urlpatterns = [
     path("a/", include("assessments.urls")),
     path("a/<public_id:public_id>/iso27001/", include("iso27001.urls")),
     path("a/<public_id:public_id>/ssp/", include("ssp.urls")),
+    path("a/<public_id:public_id>/", include("timeline.urls")),
     path("guide/", include("guidance.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("orgs.urls")),

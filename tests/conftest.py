@@ -104,6 +104,7 @@ def world(org_people):
     from orgs.models import Membership, Role, create_invitation
     from ssp.models import create_ssp, record_version
     from tests.personas import make_assessment, start_anonymous
+    from timeline.snapshots import take_snapshot
 
     acme = org_people["acme"]
     org_assessment = make_assessment(acme, "Acme", objective_mode=True)
@@ -119,6 +120,9 @@ def world(org_people):
     anon_ssp = create_ssp(assessment=anonymous)
     record_version(ssp=anon_ssp, label="1.0", generated_on=date(2026, 1, 1), description="first", made_by="me",
                    catalog_revision="test", draft=True, docx=b"docx", pdf=b"%PDF")
+    # Snapshot 1 of each (timeline's routes take its number).
+    take_snapshot(assessment=org_assessment, label="first")
+    take_snapshot(assessment=anonymous, label="first")
     other_session = Client()
     start_anonymous(other_session, "Someone else")
     clients = org_people["clients"]
