@@ -7,11 +7,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from assessments.assessment_file import MAX_FILE_BYTES
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from assessments.assessment_file import MAX_FILE_BYTES
 from cmmc_site import body_limits, ratelimit
 from ssp.images import MAX_UPLOAD_BYTES
 from tests.personas import make_assessment, make_org, make_user, signed_in
