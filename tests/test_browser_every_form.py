@@ -1,6 +1,11 @@
 """Every editable form on the site, edited in a real Chromium as a person does it (typing, clicking, choosing a
 file), then read back after a reload, from the page and from the database. Each test fails on any console error.
 
+The forms: the intake and the settings; the questionnaire's answers in requirement and in objective mode; the SSP's
+identification, environment (with the network diagram), plan details and Generate; the SPRS worksheet's details;
+the ISO 27001 head start (ticked, pasted and uploaded ids); creating an organisation, inviting someone, changing a
+member's role.
+
 The questionnaire and the SSP steps promise to work without JavaScript: their tests run twice, with JavaScript on
 and with it off (a second Chromium, ``browser_without_js``). ``fill_form`` gives every control of a form a new value
 and says what each should hold after the save; ``read_form`` reads them back after the reload, so a field that does
