@@ -27,14 +27,14 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from PIL import Image
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from assessments.models import Answer, Assessment, ObjectiveAnswer, today
-from controls.models import Objective
+from controls.models import Objective, Requirement
 from iso27001.models import HeadStart, IsoControl
 from orgs.models import Invitation, Membership, Organization, Role
 from ssp.models import Contact, HardwareItem, NetworkDiagram, ServiceProvider, SspVersion, SystemSecurityPlan, UserRole
@@ -93,7 +93,9 @@ class Visitor:
         """Click a button or link that loads a new page, and wait for that page."""
         page = self.find("html")
         self.click(element)
-        WebDriverWait(self.driver, 120).until(expected_conditions.staleness_of(page))
+        # While the old page goes, chromedriver may answer with an error other than "stale": ask again.
+        WebDriverWait(self.driver, 120, ignored_exceptions=(WebDriverException,)).until(
+            expected_conditions.staleness_of(page))
         self.loaded()
 
     def type(self, element: WebElement, text: str) -> None:
@@ -699,3 +701,32 @@ def test_a_save_that_failed_keeps_the_user_on_the_page_and_says_so(js_visitor):
     assert v.path == reverse("assessments:family", args=[assessment.public_id, "AT"])
     # The refused N/A (422) and the saves and the page refused without a session (404, which htmx logs too).
     assert v.console_problems("status of 422", "status of 404", "Response Status Error Code 404") == []
+
+
+def test_an_answer_changed_elsewhere_is_not_overwritten_and_keep_the_saved_version_shows_it(js_visitor):
+    v = js_visitor
+    assessment = start_assessment(v)
+    family = reverse("assessments:family", args=[assessment.public_id, "AC"])
+    v.open(family)
+    # Saved in another tab after this page was opened.
+    Answer.objects.create(assessment=assessment, requirement=Requirement.objects.get(nist_id="3.1.1"), status="met",
+                          note="Saved in another tab", version=1)
+    v.type(answer_control(v, "3.1.1", "note"), "Typed here")
+    v.click(answer_control(v, "3.1.1", "status", "not_met"))
+    v.wait(lambda: v.find("[data-testid='conflict-3.1.1']"))
+    assert answer_control(v, "3.1.1", "note").get_attribute("value") == "Typed here"  # nothing typed is lost
+
+    v.click(v.button("Next family →"))
+    notice = v.wait(lambda: v.find("[data-testid='leave-notice'][role='alert']"))
+    assert "Your answer to 3.1.1 is not saved" in notice.text and v.path == family
+    v.click(v.button("Stay on this page", notice))
+
+    v.click(v.button("Keep the saved version"))
+    v.wait(lambda: not v.find_all("[data-testid='conflict-3.1.1']"))
+    assert answer_control(v, "3.1.1", "status", "met").is_selected()
+    assert answer_control(v, "3.1.1", "note").get_attribute("value") == "Saved in another tab"
+    assert not unload_is_held_back(v)
+    v.press(v.button("Next family →"))
+    assert v.path == reverse("assessments:family", args=[assessment.public_id, "AT"])
+    assert stored_answer(assessment, "3.1.1") == ("met", {"note": "Saved in another tab"})
+    assert v.console_problems("status of 409") == []

@@ -101,7 +101,9 @@ function failureReason(status) {
 
 function isAnswerRequest(evt) {
   const elt = evt.detail && evt.detail.elt;
-  return elt && elt.closest && elt.closest(".requirement-block");
+  // A save posts; "Keep the saved version" only gets the block as stored.
+  const config = evt.detail && evt.detail.requestConfig;
+  return elt && elt.closest && elt.closest(".requirement-block") && !(config && config.verb === "get");
 }
 
 // What the user chose and typed in a requirement block (its answer form and objective forms), as sent, to notice
