@@ -659,6 +659,13 @@ def test_an_answer_changed_just_before_next_family_is_saved_before_the_page_move
         assert answer_control(v, nist_id, "status", status).is_selected()
         assert answer_control(v, nist_id, "note").get_attribute("value") == f"Typed just before leaving {nist_id}"
     assert answer_control(v, "3.1.4", "status", "met").is_selected()
+
+    # Typed, and the tab closed while the cursor is still in the field: the browser asks first, and the text is sent.
+    before = block(v, "3.1.5")
+    answer_control(v, "3.1.5", "note").send_keys("Typed, then the tab is closed")
+    assert unload_is_held_back(v)
+    saved_by_htmx(v, "3.1.5", before)
+    assert stored_answer(assessment, "3.1.5") == (None, {"note": "Typed, then the tab is closed"})
     assert v.console_problems() == []
 
 

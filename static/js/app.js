@@ -375,6 +375,12 @@ document.addEventListener("submit", (evt) => {
 // Leaving without a click (closing the tab, the back button): let the browser ask while a save is waiting, on its
 // way or failed. What is waiting is sent now, so staying gives it the time to arrive.
 window.addEventListener("beforeunload", (event) => {
+  // Text still being typed has not fired "change" (that comes when the field loses focus): count it as waiting.
+  const active = document.activeElement;
+  if (active && active.matches && active.matches("textarea, input[type=text], input[type=date]") &&
+      savesOnChange(active.form) && active.value !== active.defaultValue) {
+    active.dispatchEvent(new Event("change", { bubbles: true }));
+  }
   if (!mustWaitBeforeLeaving()) return;
   sendWaitingSaves();
   event.preventDefault();
