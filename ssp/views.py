@@ -4,7 +4,6 @@ Every view goes through ``_get_ssp_for_user`` (the assessment's access check: 40
 GET never writes: the plan is created by the "Start" button (POST) on the overview.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.utils.http import content_disposition_header
 
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
 from assessments.models import ANSWER_FIELDS, Assessment, StaleWrite, TargetLevel, has_ssp, save_answer, today
+from cmmc_site.body_limits import count_upload
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Requirement, catalog_revision
 
@@ -289,7 +289,7 @@ def _environment_page(request: HttpRequest, ssp: SystemSecurityPlan, *, data=Non
     chosen = files.get("image") if files else None
     return render(request, "ssp/environment.html", _context(
         ssp, "environment", form=form, tables=tables, helper=table_helper(), diagram=diagram,
-        invalid=data is not None or status == 400,
+        invalid=data is not None,
         # A browser never fills a file field back in: say so, unless the file itself was refused (its error says why).
         diagram_not_kept=chosen.name if chosen and "image" not in diagram_form.errors else "",
         diagram_form=diagram_form, max_upload_bytes=images.MAX_UPLOAD_BYTES,
@@ -319,22 +319,17 @@ def _store_diagram(*, ssp: SystemSecurityPlan, image: images.Reencoded, caption:
     })
 
 
-# The largest body the environment page posts: its text fields (Django refuses more, DATA_UPLOAD_MAX_MEMORY_SIZE)
-# and one diagram. Anything bigger is refused before it is read.
-ENVIRONMENT_MAX_BODY = images.MAX_UPLOAD_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 64 * 1024
-
-
 @private
 @require_methods("GET", "HEAD", "POST")
 def environment(request: HttpRequest, public_id: str) -> HttpResponse:
+    # A body over the route's limit (the diagram's 5 MB and some) never gets here: cmmc_site/body_limits.py.
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
         return redirect_
     if request.method != "POST":
         return _environment_page(request, ssp)
-    if int(request.META.get("CONTENT_LENGTH") or 0) > ENVIRONMENT_MAX_BODY:
-        # Not read at all, so a huge upload costs nothing (app.js refuses such a file before anything is sent).
-        return _environment_page(request, ssp, diagram_form=DiagramForm(oversized=True), status=400)
+    if request.FILES.get("image") and (refused := count_upload(request)):
+        return refused
     return _environment_page(request, ssp, data=request.POST, files=request.FILES)
 
 

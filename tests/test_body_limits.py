@@ -7,11 +7,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from assessments.assessment_file import MAX_FILE_BYTES
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from assessments.assessment_file import MAX_FILE_BYTES
 from cmmc_site import body_limits, ratelimit
 from ssp.images import MAX_UPLOAD_BYTES
 from tests.personas import make_assessment, make_org, make_user, signed_in
@@ -148,6 +148,24 @@ def test_diagram_uploads_are_rate_limited_too(clock):
     create_ssp(assessment=assessment)
     path = reverse("ssp:diagram_upload", args=[assessment.public_id])
     client = signed_in(owner)
+    statuses = [client.post(path, {"image": named(b"GIF89a", "net.png")}).status_code for _ in range(11)]
+    assert statuses == [400] * 10 + [429]
+
+
+def test_the_environment_page_takes_a_diagram_and_only_its_saves_with_a_file_count_as_uploads(clock):
+    from ssp.models import create_ssp
+
+    owner = make_user("owner@acme.test")
+    assessment = make_assessment(make_org("Acme", owner=[owner]), "Acme")
+    create_ssp(assessment=assessment)
+    path = reverse("ssp:environment", args=[assessment.public_id])
+    client = signed_in(owner)
+    response, body = post_declaring(client, path, MAX_UPLOAD_BYTES + body_limits.UPLOAD_SLACK + 1)
+    assert response.status_code == 413 and not body.read_from
+    assert "larger than 5 MB" in response.content.decode()
+    # Saving the page (its fields only: no file chosen) is not an upload, however often.
+    for _ in range(11):
+        assert client.post(path, {"boundary": "One office."}).status_code == 400  # the tables' management data
     statuses = [client.post(path, {"image": named(b"GIF89a", "net.png")}).status_code for _ in range(11)]
     assert statuses == [400] * 10 + [429]
 

@@ -367,13 +367,6 @@ def test_a_caption_without_a_diagram_is_refused_next_to_the_file_field(client, s
     assert not NetworkDiagram.objects.exists()
 
 
-def test_an_oversized_environment_post_is_refused_before_it_is_read_and_says_nothing_was_saved(client, ssp):
-    response = client.generic("POST", url("environment", ssp.assessment), b"x" * 10,
-                              content_type="multipart/form-data; boundary=x", CONTENT_LENGTH=str(50 * 2**20))
-    assert response.status_code == 400
-    assert "nothing on it was saved" in by_testid(page(response), "diagram-oversized")
-
-
 def test_a_viewer_cannot_upload_a_diagram_through_the_environment_save(org_people):
     assessment = make_assessment(org_people["acme"])
     plan_for(assessment)
