@@ -32,10 +32,15 @@ UPLOAD_SLACK = 1024 * 1024
 # The routes that take a file (by URL name) and the largest file each accepts. The apps that own them register
 # them in their AppConfig.ready(): the site layer imports no app.
 UPLOADS: dict[str, int] = {}
+# Of those, the routes whose form carries a file only sometimes (a page with a file field among others): they count
+# an upload themselves, when a file came (count_upload), so saving such a page without one is never "too many".
+COUNTED_BY_VIEW: set[str] = set()
 
 
-def register_upload(route: str, max_file_bytes: int) -> None:
+def register_upload(route: str, max_file_bytes: int, *, counted_by_view: bool = False) -> None:
     UPLOADS[route] = max_file_bytes
+    if counted_by_view:
+        COUNTED_BY_VIEW.add(route)
 
 
 def upload_file_limits() -> dict[str, int]:
@@ -76,11 +81,18 @@ class RequestBodyLimitMiddleware:
         route = _route(request)
         if length > body_limit(route):
             return _too_large(request, upload_file_limits().get(route))
-        if request.method == "POST" and route in upload_file_limits():
-            limit, window = settings.UPLOAD_RATE_LIMIT
-            if not ratelimit.hit("upload", ratelimit.client_ip(request), limit=limit, window=window):
-                return ratelimit.too_many(render(request, "429.html", status=429), window)
+        if request.method == "POST" and route in upload_file_limits() and route not in COUNTED_BY_VIEW:
+            if refused := count_upload(request):
+                return refused
         return self.get_response(request)
+
+
+def count_upload(request: HttpRequest) -> HttpResponse | None:
+    """Count one upload against ``UPLOAD_RATE_LIMIT``: the 429 to answer when it is one too many, else None."""
+    limit, window = settings.UPLOAD_RATE_LIMIT
+    if not ratelimit.hit("upload", ratelimit.client_ip(request), limit=limit, window=window):
+        return ratelimit.too_many(render(request, "429.html", status=429), window)
+    return None
 
 
 def _too_large(request: HttpRequest, file_limit: int | None) -> HttpResponse:

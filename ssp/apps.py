@@ -18,3 +18,5 @@ class SspConfig(AppConfig):
         register_section(SECTION)
         register_reader(generated_versions)
         register_upload("ssp:diagram_upload", MAX_UPLOAD_BYTES)
+        # The environment page's Save uploads a diagram chosen on it (counted by the view, when there is one).
+        register_upload("ssp:environment", MAX_UPLOAD_BYTES, counted_by_view=True)

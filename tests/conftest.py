@@ -40,8 +40,30 @@ def browser(_chromium) -> Iterator[object]:
     yield _chromium
 
 
+@pytest.fixture
+def browser_without_js(_chromium_without_js) -> Iterator[object]:
+    """The same, in a second Chromium with JavaScript switched off, for the pages that promise to work without it."""
+    _chromium_without_js.get("about:blank")
+    _chromium_without_js.delete_all_cookies()
+    _chromium_without_js.get_log("browser")
+    yield _chromium_without_js
+
+
 @pytest.fixture(scope="session")
 def _chromium() -> Iterator[object]:
+    driver = _start_chromium()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def _chromium_without_js() -> Iterator[object]:
+    driver = _start_chromium(javascript=False)
+    yield driver
+    driver.quit()
+
+
+def _start_chromium(*, javascript: bool = True):
     """Debian's Chromium driven through chromedriver. Missing pieces fail the run, never skip it."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -57,10 +79,12 @@ def _chromium() -> Iterator[object]:
         "--window-size=1280,1000",
     ):
         options.add_argument(arg)
+    if not javascript:
+        # The page's scripts never run (chromedriver's own commands still do).
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
+    return driver
 
 
 # --- Personas for accounts, organisations and the security checks (tests/personas.py). ---

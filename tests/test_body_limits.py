@@ -152,6 +152,24 @@ def test_diagram_uploads_are_rate_limited_too(clock):
     assert statuses == [400] * 10 + [429]
 
 
+def test_the_environment_page_takes_a_diagram_and_only_its_saves_with_a_file_count_as_uploads(clock):
+    from ssp.models import create_ssp
+
+    owner = make_user("owner@acme.test")
+    assessment = make_assessment(make_org("Acme", owner=[owner]), "Acme")
+    create_ssp(assessment=assessment)
+    path = reverse("ssp:environment", args=[assessment.public_id])
+    client = signed_in(owner)
+    response, body = post_declaring(client, path, MAX_UPLOAD_BYTES + body_limits.UPLOAD_SLACK + 1)
+    assert response.status_code == 413 and not body.read_from
+    assert "larger than 5 MB" in response.content.decode()
+    # Saving the page (its fields only: no file chosen) is not an upload, however often.
+    for _ in range(11):
+        assert client.post(path, {"boundary": "One office."}).status_code == 400  # the tables' management data
+    statuses = [client.post(path, {"image": named(b"GIF89a", "net.png")}).status_code for _ in range(11)]
+    assert statuses == [400] * 10 + [429]
+
+
 def test_the_proxy_limit_in_the_readme_lets_the_largest_route_through():
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     megabytes = int(re.search(r"client_max_body_size (\d+)m;", readme).group(1))
