@@ -34,7 +34,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from assessments.models import Answer, Assessment, ObjectiveAnswer, today
-from controls.models import Objective, Requirement
+from controls.models import Family, Objective, Requirement
 from iso27001.models import HeadStart, IsoControl
 from orgs.models import Invitation, Membership, Organization, Role
 from ssp.models import Contact, HardwareItem, NetworkDiagram, ServiceProvider, SspVersion, SystemSecurityPlan, UserRole
@@ -519,6 +519,42 @@ def test_ssp_generate_stores_a_version_with_what_was_typed(visitor):
     assert bytes(version.docx)[:2] == b"PK" and bytes(version.pdf)[:4] == b"%PDF"
     # The next version number is offered for the next one.
     assert v.find("form[action$='/ssp/generate/'] input[name='label']").get_attribute("value") != "0.9-draft"
+    assert v.console_problems() == []
+
+
+def test_ssp_requirement_descriptions_are_stored_in_every_family_and_are_the_questionnaires_record(visitor):
+    """Step 3, one requirement in each of the 14 families: its Save (htmx with JavaScript, a plain post without)
+    writes the assessment's one record of it, which the questionnaire then shows."""
+    v = visitor
+    assessment, _ = start_ssp(v)
+    planned = (today() + timedelta(days=60)).isoformat()
+    for family in Family.objects.order_by("position"):
+        first = Requirement.objects.filter(family=family).order_by("position").first()
+        prefix = "r" + first.nist_id.replace(".", "-")
+        page = reverse("ssp:family", args=[assessment.public_id, family.code])
+        v.open(page)
+        before = block(v, first.nist_id)
+        form = v.find("form", before)
+        expected = fill_form(v, form, {f"{prefix}-status": "not_met", f"{prefix}-planned_date": planned},
+                             skip=(f"{prefix}-confirm",))
+        if v.javascript:
+            v.click(v.button("Save", form))
+            WebDriverWait(v.driver, 20).until(expected_conditions.staleness_of(before))
+            v.wait(lambda nist_id=first.nist_id: v.find(f"[data-testid='save-state-{nist_id}']").text == "Saved")
+            assert v.path == page  # the block replaced itself; the page stayed
+        else:
+            v.press(v.button("Save", form))
+            assert f"Saved {first.nist_id}." in v.main_text()
+        v.open(page)
+        assert read_form(v, v.find("form", block(v, first.nist_id)), expected) == expected, family.code
+        answer = Answer.objects.get(assessment=assessment, requirement=first)
+        assert (answer.status, answer.note.replace("\r\n", "\n"), answer.responsible, answer.planned_date.isoformat()) \
+            == ("not_met", expected[f"{prefix}-note"], expected[f"{prefix}-responsible"], planned), family.code
+    # One record: the questionnaire shows what the plan saved.
+    last = Requirement.objects.filter(family__code="SI").order_by("position").first()
+    v.open(reverse("assessments:family", args=[assessment.public_id, "SI"]))
+    note = answer_control(v, last.nist_id, "note").get_attribute("value")
+    assert note == Answer.objects.get(assessment=assessment, requirement=last).note.replace("\r\n", "\n")
     assert v.console_problems() == []
 
 
