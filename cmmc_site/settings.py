@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "cmmc_site.context_processors.csrf_cookie_name",
+                "guidance.context_processors.rulebook",
             ],
         },
     },
