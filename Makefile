@@ -60,8 +60,11 @@ serve: export STATICFILES_BACKEND ?= whitenoise.storage.CompressedManifestStatic
 serve: prepare
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c cmmc_site/gunicorn.conf.py cmmc_site.wsgi
 
+# The whole suite on every CPU (pytest-xdist), each worker with its own test database; the browser tests run one
+# after another on one worker, beside the others (tests/conftest.py). TEST_WORKERS=0: one process, no xdist.
+TEST_WORKERS ?= logical
 test: setup-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check .

@@ -1,34 +1,94 @@
+import os
 import shutil
 from collections.abc import Iterator
+from functools import cache
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
+from pytest_django.plugin import blocking_manager_key, validate_django_db
 
 from controls.catalog import load_catalog, read_catalog
 from iso27001.mapping import load_mapping, read_mapping
 
+# Property tests: in CI (CI is set there, .ci/run) every run tries the same examples, so a red build always means
+# the change, never a newly drawn example; and nothing is read from or written to the example database. Elsewhere
+# they draw new examples each run and replay the failures they found (.hypothesis/). Loaded here, before any test
+# module builds its own @settings (each inherits what it does not set; none sets derandomize or database:
+# tests/test_property_settings.py).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
+
+
+# The catalog and the ISO mapping, each read once per process (parsing the YAML is most of the cost). The
+# mapping is checked against the catalog in the database, so it is read once that is loaded.
+_read_catalog = cache(read_catalog)
+_read_mapping = cache(read_mapping)
+
+
+def _load_reference_data() -> None:
+    load_catalog(catalog=_read_catalog(settings.CATALOG_FIXTURE))
+    load_mapping(mapping=_read_mapping())
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    # The catalog is reference data: load it once for the whole session, as `make run` does.
+    # The catalog is reference data: load it once for the whole session (per xdist worker, each has its own
+    # database), as `make run` does.
     with django_db_blocker.unblock():
-        load_catalog(catalog=read_catalog(settings.CATALOG_FIXTURE))
-        load_mapping(mapping=read_mapping())
+        _load_reference_data()
         call_command("createcachetable", verbosity=0)
 
 
 @pytest.fixture
 def catalog_db(transactional_db):
-    """For live-server tests: a transactional test flushes the tables, so reload the catalog first."""
+    """For live-server tests: a transactional test starts on whatever the last one left, so make sure the catalog
+    is there (pytest_runtest_teardown below puts it back after each one)."""
     from controls.models import Requirement
     from iso27001.models import IsoMapping
 
-    if not Requirement.objects.exists():
-        load_catalog(catalog=read_catalog(settings.CATALOG_FIXTURE))
-    if not IsoMapping.objects.exists():
-        load_mapping(mapping=read_mapping())
+    if not Requirement.objects.exists() or not IsoMapping.objects.exists():
+        _load_reference_data()
     call_command("createcachetable", verbosity=0)
+
+
+def _transactional(item: pytest.Item) -> bool:
+    """Whether pytest-django runs ``item`` as a TransactionTestCase (it flushes every table afterwards)."""
+    marker = item.get_closest_marker("django_db")
+    if marker:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    # A transactional test ends by flushing every table, the catalog with them. pytest-django runs those tests
+    # last, but under xdist a worker may get one early (the browser group goes first): put the reference data
+    # back at once, so every later test on this worker finds it, in any order.
+    result = yield
+    if nextitem is not None and _transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            from controls.models import Requirement
+
+            if not Requirement.objects.exists():
+                _load_reference_data()
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Groups for `pytest -n ... --dist loadgroup` (make test): the browser tests run one after another on one
+    # worker, with its one Chromium; the tests of a module that shares a module-scoped fixture (one collectstatic,
+    # one CLI database) stay together so it is built once. Every other test goes wherever a worker is free.
+    for item in items:
+        if item.get_closest_marker("browser") or item.path.name.startswith("test_browser_"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif any(defs[-1].scope in ("module", "class", "package")
+                 for defs in item._fixtureinfo.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 @pytest.fixture

@@ -1,19 +1,18 @@
 """Shared setup for the report-page tests (results, SPRS worksheet)."""
 
 from django.test import Client
-from django.urls import reverse
 
 from assessments.models import Answer, Assessment
 from controls.models import Requirement
+
+from .personas import start_anonymous
 
 ONE_POINT_POAM = ("3.1.3", "3.1.4", "3.1.6")  # 1 point each, POA&M-eligible
 
 
 def start(client: Client, name: str = "Acme", **extra) -> Assessment:
-    data = {"organization_name": name, "target_level": "l2", "scope": "enterprise", "has_ssp": "yes"} | extra
-    response = client.post(reverse("assessments:start"), data)
-    assert response.status_code == 302, response.content
-    return Assessment.objects.get(organization_name=name)
+    """A new anonymous assessment held by ``client`` (personas.start_anonymous: no request to the start view)."""
+    return start_anonymous(client, name, **extra)
 
 
 def answer(assessment: Assessment, overrides: dict[str, str | dict], default: str = "met") -> None:

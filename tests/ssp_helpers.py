@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 from django.test import Client
-from django.urls import reverse
 
 from assessments.models import RESPONSIBLE_MAX, TEXT_MAX, Answer, Assessment
 from controls.models import Requirement
@@ -23,14 +22,14 @@ from ssp.models import (
     create_ssp,
 )
 
+from .personas import start_anonymous
+
 PLANNED_DATE = date.today() + timedelta(days=90)
 
 
 def start_assessment(client: Client, name: str = "Acme") -> Assessment:
-    response = client.post(reverse("assessments:start"), {"organization_name": name, "target_level": "l2",
-                                                          "scope": "enterprise", "has_ssp": "yes"})
-    assert response.status_code == 302, response.content
-    return Assessment.objects.get(organization_name=name)
+    """A new anonymous assessment held by ``client`` (personas.start_anonymous: no request to the start view)."""
+    return start_anonymous(client, name)
 
 
 def answer_all(assessment: Assessment, *, not_met: tuple[str, ...] = (), na: tuple[str, ...] = ()) -> None:

@@ -180,6 +180,7 @@ def test_an_anonymous_assessment_is_claimed_after_sign_in_and_its_recovery_key_s
     key = start_through_the_form(browser, base)
     assessment = Assessment.objects.get(organization_name="Browser Co")
     click(browser, css(browser, "a.btn-primary[href$='/']"))  # Continue to the assessment
+    arrive(browser, reverse("assessments:overview", args=[assessment.public_id]))
     click(browser, css(browser, "#progress a"))
     arrive(browser, reverse("assessments:family", args=[assessment.public_id, "AC"]))
     field(browser, "3.1.1", "note").send_keys("Badge readers at both doors")
