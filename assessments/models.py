@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -593,22 +594,31 @@ def claim_assessments(*, assessment_ids: list[int], organization) -> int:
     return moved
 
 
+# Apps above this one keep rows of an assessment with history of their own (the SSP, the ISO 27001 head start).
+# Each registers in its ready() how to delete its rows for good, so this module never imports them. A deleter is
+# called as ``deleter(assessment_ids=[...])`` inside the deletion's transaction, before the assessments go.
+Deleter = Callable[..., None]
+DELETERS: list[Deleter] = []
+
+
+def register_deleter(deleter: Deleter) -> None:
+    if deleter not in DELETERS:
+        DELETERS.append(deleter)
+
+
 @transaction.atomic
 def delete_assessment(*, assessment: Assessment) -> None:
-    """Delete for good: the assessment, its answers and objective answers, its SSP and ISO 27001 head start, and
-    the history rows of all of them (which would otherwise keep every note and description ever written)."""
+    """Delete for good: the assessment, its answers and objective answers, what the apps above keep of it (its SSP,
+    its ISO 27001 head start), and the history rows of all of them (which would otherwise keep every note and
+    description ever written)."""
     _delete_for_good([assessment.pk])
 
 
 def _delete_for_good(pks: list[int]) -> None:
-    # Imported here: both apps build on this module. The SSP (with its rows, diagram and versions) and the ISO head
-    # start go first, with their history (see there); answers and objective answers cascade, and simple_history
-    # writes "deleted" rows, removed with the rest below.
-    from iso27001.models import delete_head_starts_for_good
-    from ssp.models import delete_plans_for_good
-
-    delete_plans_for_good(assessment_ids=pks)
-    delete_head_starts_for_good(assessment_ids=pks)
+    # What the apps above keep goes first, with its history (see register_deleter); answers and objective answers
+    # cascade, and simple_history writes "deleted" rows, removed with the rest below.
+    for deleter in DELETERS:
+        deleter(assessment_ids=pks)
     Assessment.objects.filter(pk__in=pks).delete()
     Answer.history.filter(assessment_id__in=pks).delete()
     ObjectiveAnswer.history.filter(assessment_id__in=pks).delete()
