@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods
 from accounts import security
 from cmmc_site import ratelimit
 from controls.models import Family, Objective, Requirement
-from iso27001.hints import hints_for
 from orgs.access import organizations_for
 from orgs.models import Organization, Role
 
@@ -33,6 +32,7 @@ from .access import (
     require_methods,
 )
 from .forms import AnswerForm, IntakeForm, ObjectiveAnswerForm, ResumeForm, SprsDetailsForm
+from .hints import hints_for
 from .models import (
     ANSWER_FIELDS,
     Answer,
@@ -348,7 +348,7 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
 
     ``bound`` maps a NIST id to row overrides (a bound form and a conflict) to show instead of the stored answer.
     Queries, whatever the number of answers: families, the family's requirements, their objectives, the answers
-    (+ objective answers in objective mode), catalog_rules' two, and the ISO head start hints.
+    (+ objective answers in objective mode), catalog_rules' two, and the hints (the ISO head start's).
     """
     bound = bound or {}
     families = {f.code: f for f in Family.objects.all()}
@@ -374,9 +374,9 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
              **bound.get(req.nist_id, {}))
         for req in requirements
     ]
-    iso_hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: ISO head start hints
+    hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
     for row in rows:
-        row["iso_hints"] = iso_hints.get(row["requirement"].nist_id, [])
+        row["hints"] = hints.get(row["requirement"].nist_id, [])
     progress = _family_progress(result, {c: f.name for c, f in families.items()})
     codes = [f["code"] for f in progress]
     index = codes.index(fam.code)
@@ -434,12 +434,12 @@ def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requir
     """Answer to an htmx save: the requirement's block, plus the score box and progress out of band.
 
     ``req`` comes with its family and prefetched objectives, ``answers`` and ``objective_answers`` as stored after
-    the save: the block costs catalog_rules' two queries, the family names and the ISO head start hints.
+    the save: the block costs catalog_rules' two queries, the family names and the hints (the ISO head start's).
     """
     result = _score(assessment, catalog_rules(), answers, objective_answers)
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
     block = _row(assessment, req, answers.get(req.pk), objective_answers, item, **row)
-    block["iso_hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
+    block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
     return render(request, "assessments/family.html#answer_response", {
         "assessment": assessment, "row": block, "result": result, "family": req.family,
         "families": _family_progress(result, _family_names()),
