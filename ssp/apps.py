@@ -7,14 +7,17 @@ class SspConfig(AppConfig):
     def ready(self) -> None:
         # The assessments app never imports this one: it learns of the plan through what is registered here (the
         # plan's part of the assessment file; the generated versions the SPRS worksheet and overview name; how to
-        # delete a plan for good with its assessment).
+        # delete a plan for good with its assessment; the plan's part of the activity log).
+        from assessments.activity import register_activity_source
         from assessments.assessment_file import register_section
         from assessments.models import register_deleter
         from assessments.plans import register_reader
 
+        from .activity import plan_entries
         from .file_section import SECTION
         from .models import delete_plans_for_good, generated_versions
 
         register_section(SECTION)
         register_reader(generated_versions)
         register_deleter(delete_plans_for_good)
+        register_activity_source(plan_entries)
