@@ -101,7 +101,7 @@ class IntakeForm(OrganizationChoiceMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if explain_switch:
             # The settings page, to someone who may switch: what switching will do, said before it is done
-            # (assessments.models.set_objective_mode does it). ``instance`` holds the stored settings.
+            # (assessments.objective_mode.set_objective_mode does it). ``instance`` holds the stored settings.
             self.fields["objective_mode"].help_text = (
                 SWITCH_OBJECTIVE_MODE_OFF if self.instance.objective_mode else SWITCH_OBJECTIVE_MODE_ON)
 

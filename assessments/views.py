@@ -4,7 +4,6 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,24 +38,25 @@ from .models import (
     AnswerStatus,
     Assessment,
     ObjectiveAnswer,
-    ObjectiveModeSwitch,
     Scope,
     SspState,
-    StaleWrite,
     TargetLevel,
-    assessment_answers,
-    catalog_rules,
-    has_ssp,
     hash_key,
-    save_answer,
-    save_objective_answer,
-    score_assessment,
-    scoring_answers,
-    set_objective_mode,
-    set_ssp_answer,
     today,
 )
+from .objective_mode import ObjectiveModeSwitch
 from .plans import plan_versions
+from .records import assessment_answers, catalog_rules, has_ssp, load_answers, score_answers, score_assessment
+from .writes import (
+    StaleWrite,
+    create_assessment,
+    revoke_recovery_key,
+    save_answer,
+    save_objective_answer,
+    set_ssp_answer,
+    update_intake,
+    update_sprs_details,
+)
 
 RESUME_LIMIT = (10, 60)  # attempts per minute per client
 CREATE_LIMIT = (20, 3600)  # new assessments per hour per client
@@ -102,7 +102,8 @@ def start(request: HttpRequest) -> HttpResponse:
         if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
             return _too_many(request, "assessments/start.html", context)
         organization = form.cleaned_data.get("organization")
-        assessment = create_assessment(form=form, organization=organization)
+        assessment = create_assessment(assessment=form.save(commit=False), organization=organization,
+                                       has_ssp=form.cleaned_data["has_ssp"] == SspState.YES)
         return open_new_assessment(request, assessment, verb="Started")
     return render(request, "assessments/start.html", context, status=400 if form.is_bound else 200)
 
@@ -129,28 +130,6 @@ def open_new_assessment(request: HttpRequest, assessment: Assessment, *, verb: s
     grant(request, assessment)
     _set_key_pending(request, assessment.public_id, pending=True)
     return redirect("assessments:recovery_key", public_id=assessment.public_id)
-
-
-@transaction.atomic
-def create_assessment(*, form: IntakeForm, organization: Organization | None = None) -> Assessment:
-    """The assessment and its 3.12.4 answer, in ``organization`` or anonymous. An anonymous assessment's recovery
-    key is made when the key page shows it; an organisation's never has one."""
-    assessment = form.save(commit=False)
-    assessment.organization = organization
-    if organization is not None:
-        # The first line of its activity log (the history middleware records who): where it was started.
-        assessment._change_reason = f"started in {organization.name}"[:100]
-    assessment.save()
-    ssp = Requirement.objects.get(nist_id=scoring.SSP_REQUIREMENT)
-    has_ssp = form.cleaned_data["has_ssp"] == SspState.YES
-    save_answer(assessment=assessment, requirement=ssp,
-                values={"status": AnswerStatus.MET if has_ssp else AnswerStatus.NOT_MET}, expected_version=0)
-    return assessment
-
-
-def revoke_recovery_key(*, assessment: Assessment) -> None:
-    """The current key stops working at once; a new one is made when the key page shows it."""
-    Assessment.objects.filter(pk=assessment.pk).update(recovery_key_hash="", recovery_key_created_at=None)
 
 
 def _set_key_pending(request: HttpRequest, public_id: str, *, pending: bool) -> None:
@@ -212,7 +191,7 @@ def resume(request: HttpRequest) -> HttpResponse:
 @require_methods(*READ)
 def overview(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    result = _score(assessment, catalog_rules(), *_load_answers(assessment))
+    result = score_answers(assessment, catalog_rules(), load_answers(assessment))
     # A plan generated here while 3.12.4 still says "no SSP": the page offers an editor to close the loop (one
     # query more).
     plans = None
@@ -241,32 +220,6 @@ def _family_progress(result: scoring.Result, names: dict[str, str]) -> list[dict
     return list(progress.values())
 
 
-def _load_answers(assessment: Assessment) -> tuple[dict[int, Answer], dict[int, ObjectiveAnswer]]:
-    """Every answer of the assessment by requirement pk, and its objective answers by objective pk.
-
-    One query (two in objective mode) whatever the number of answers. Rows carry ``nist_id`` (and objective
-    answers ``oid``, the objective id) for ``_score``.
-    """
-    answers = {a.requirement_id: a for a in Answer.objects.filter(assessment=assessment)
-               .annotate(nist_id=F("requirement__nist_id"))}
-    objective_answers: dict[int, ObjectiveAnswer] = {}
-    if assessment.objective_mode:
-        objective_answers = {o.objective_id: o for o in ObjectiveAnswer.objects.filter(assessment=assessment)
-                             .annotate(nist_id=F("objective__requirement__nist_id"), oid=F("objective__objective_id"))}
-    return answers, objective_answers
-
-
-def _score(assessment: Assessment, rules: list[scoring.Rule], answers: dict[int, Answer],
-           objective_answers: dict[int, ObjectiveAnswer]) -> scoring.Result:
-    """The score of answers loaded by ``_load_answers`` (no query): the same rules as ``score_assessment``."""
-    statuses = {a.nist_id: a.status for a in answers.values()}
-    by_req: dict[str, dict[str, str]] = {}
-    for o in objective_answers.values():
-        by_req.setdefault(o.nist_id, {})[o.oid] = o.status
-    return scoring.score(rules, scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode),
-                         assessment.level)
-
-
 @private
 @require_methods(*READ, *WRITE)
 def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -276,7 +229,8 @@ def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
                       initial={"has_ssp": SspState.YES if has_ssp(assessment) else SspState.NO},
                       explain_switch=assessment.can_edit)
     if form.is_bound and form.is_valid():
-        switch = update_intake(form=form)
+        switch = update_intake(assessment=form.save(commit=False), objective_mode=form.cleaned_data["objective_mode"],
+                               has_ssp=form.cleaned_data["has_ssp"] == SspState.YES)
         if switch.switched:
             messages.success(request, _switch_message(switch))
         else:
@@ -284,16 +238,6 @@ def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect("assessments:overview", public_id=assessment.public_id)
     return render(request, "assessments/start.html", {"form": form, "assessment": assessment},
                   status=400 if form.is_bound else 200)
-
-
-@transaction.atomic
-def update_intake(*, form: IntakeForm) -> ObjectiveModeSwitch:
-    """Save the intake: 3.12.4 follows the SSP question, and a change of objective mode keeps every answer."""
-    assessment = form.save(commit=False)
-    switch = set_objective_mode(assessment=assessment, on=form.cleaned_data["objective_mode"])
-    assessment.save()
-    set_ssp_answer(assessment=assessment, has_ssp=form.cleaned_data["has_ssp"] == SspState.YES)
-    return switch
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -366,8 +310,8 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
         raise Http404("No requirement of this family is in a Level 1 assessment")
     for req in requirements:
         req.family = fam  # the rows link back to the family: no query per row
-    answers, objective_answers = _load_answers(assessment)
-    result = _score(assessment, catalog_rules(), answers, objective_answers)
+    answers, objective_answers = load_answers(assessment)
+    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
     statuses = {i.rule.nist_id: i for i in result.items}
     rows = [
         _row(assessment, req, answers.get(req.pk), objective_answers, statuses.get(req.nist_id),
@@ -436,7 +380,7 @@ def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requir
     ``req`` comes with its family and prefetched objectives, ``answers`` and ``objective_answers`` as stored after
     the save: the block costs catalog_rules' two queries, the family names and the hints (the ISO head start's).
     """
-    result = _score(assessment, catalog_rules(), answers, objective_answers)
+    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
     block = _row(assessment, req, answers.get(req.pk), objective_answers, item, **row)
     block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
@@ -483,7 +427,7 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
     """
     assessment = get_assessment_for_user(request, public_id)
     req = _requirement_for_save(assessment, nist_id)
-    answers, objective_answers = _load_answers(assessment)
+    answers, objective_answers = load_answers(assessment)
     stored = answers.get(req.pk)
     form = AnswerForm(request.POST, requirement=req, stored=stored, objective_mode=assessment.objective_mode)
     conflict = None
@@ -524,7 +468,7 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
 
 
 def _keep(answers: dict[int, Answer], req: Requirement, row: Answer | None) -> None:
-    """Put the row now stored for ``req`` (None: nothing is) into answers loaded by ``_load_answers``."""
+    """Put the row now stored for ``req`` (None: nothing is) into answers loaded by ``load_answers``."""
     if row is None:
         answers.pop(req.pk, None)
     else:
@@ -545,7 +489,7 @@ def save_objective_view(request: HttpRequest, public_id: str, objective_id: str)
         raise Http404("3.12.4 is answered as a whole")
     _requirement_in_scope(assessment, req)
     prefetch_related_objects([req], Prefetch("objectives", queryset=Objective.objects.order_by("position")))
-    answers, objective_answers = _load_answers(assessment)
+    answers, objective_answers = load_answers(assessment)
     form = ObjectiveAnswerForm(request.POST, objective_id=objective_id)
     error, status = "", 200
     if form.is_valid():
@@ -674,7 +618,7 @@ def sprs_worksheet(request: HttpRequest, public_id: str) -> HttpResponse:
     form = SprsDetailsForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
                            level=assessment.target_level)
     if request.method == "POST" and form.is_valid():
-        update_sprs_details(form=form)
+        update_sprs_details(assessment=form.save(commit=False), fields=form.fields)
         messages.success(request, "Saved the SPRS details.")
         return redirect("assessments:sprs", public_id=assessment.public_id)
     # catalog_rules: objectives, then requirements with their family; score: the answers (+ objective answers).
@@ -698,11 +642,3 @@ def sprs_worksheet(request: HttpRequest, public_id: str) -> HttpResponse:
                 conditional_status_date=assessment.conditional_status_date,
                 assessment_date=assessment.assessment_date, today=today())
     return render(request, "assessments/sprs.html", context, status=400 if form.errors else 200)
-
-
-@transaction.atomic
-def update_sprs_details(*, form: SprsDetailsForm) -> Assessment:
-    """Save only the worksheet's fields, so a settings change made meanwhile elsewhere is not overwritten."""
-    assessment = form.save(commit=False)
-    assessment.save(update_fields=[*form.fields, "updated_at"])
-    return assessment

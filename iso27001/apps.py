@@ -12,7 +12,7 @@ class Iso27001Config(AppConfig):
         from assessments.activity import register_activity_source
         from assessments.assessment_file import register_section
         from assessments.hints import HintSource, register_hint_source
-        from assessments.models import register_deleter
+        from assessments.writes import register_deleter
 
         from .activity import head_start_entries
         from .file_section import SECTION

@@ -10,8 +10,8 @@ class SspConfig(AppConfig):
         # delete a plan for good with its assessment; the plan's part of the activity log).
         from assessments.activity import register_activity_source
         from assessments.assessment_file import register_section
-        from assessments.models import register_deleter
         from assessments.plans import register_reader
+        from assessments.writes import register_deleter
 
         from .activity import plan_entries
         from .file_section import SECTION

@@ -361,7 +361,7 @@ def test_an_unchanged_starting_text_is_not_stored_and_a_confirmed_one_is(client,
 
 
 def test_the_status_saved_in_the_plan_is_the_score(client, ssp):
-    from assessments.models import score_assessment
+    from assessments.records import score_assessment
 
     before = score_assessment(ssp.assessment).score
     rec = get_row(ssp, "3.1.3")
