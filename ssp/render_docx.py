@@ -22,7 +22,7 @@ from docx.shared import Inches
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from .document import BulletList, Fields, Figure, Heading, Paragraph, RequirementEntry, Section, SspDocument, Table
+from .blocks import BulletList, Fields, Figure, Heading, Paragraph, RequirementEntry, Section, SspDocument, Table
 
 REFERENCE = Path(__file__).resolve().parent / "templates_docx" / "reference.docx"
 TABLE_STYLE = "Table Grid"

@@ -20,7 +20,8 @@ from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Requirement, catalog_revision
 
 from . import images, jobs
-from .document import MAX_PLAN_CHARS, ChangeRow, SspDocument, build_document
+from .blocks import MAX_PLAN_CHARS, ChangeRow, SspDocument
+from .document import build_document
 from .forms import (
     ContactForm,
     DiagramForm,

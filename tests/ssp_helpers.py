@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from assessments.models import RESPONSIBLE_MAX, TEXT_MAX, Answer, Assessment
 from controls.models import Requirement
-from ssp.document import MAX_PLAN_CHARS, build_document
+from ssp.blocks import MAX_PLAN_CHARS
+from ssp.document import build_document
 from ssp.models import (
     DESCRIPTION_MAX,
     NARRATIVE_MAX,

@@ -6,7 +6,8 @@ from assessments.models import Answer
 from assessments.poam import poam_rows
 from controls.models import Family, Objective, Requirement
 from ssp import starting_text
-from ssp.document import ChangeRow, build_document, clean, soften
+from ssp.blocks import ChangeRow, clean, soften
+from ssp.document import build_document
 from ssp.models import ImplementationStatus, SystemSecurityPlan, create_ssp
 from ssp.records import records
 

@@ -14,7 +14,8 @@ from PIL.PngImagePlugin import PngInfo
 from assessments.models import Answer
 from cmmc_site.render_guard import run_limited
 from ssp import images, jobs, render_docx, render_pdf
-from ssp.document import MAX_PLAN_CHARS, build_document
+from ssp.blocks import MAX_PLAN_CHARS
+from ssp.document import build_document
 
 from .ssp_helpers import (
     answer_all,

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ssp.document import soften
+from ssp.blocks import soften
 
 register = template.Library()
 
