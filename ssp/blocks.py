@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import singledispatch
 from typing import ClassVar
 
 from assessments.spreadsheets import XML_ILLEGAL_RE
 
-from .models import ImplementationStatus
+from .models import ImplementationStatus, Responsibility
 
 NOT_PROVIDED = "Not provided."
 # The most text one document may hold (all of it: user text, requirement text, tables), about 150 pages. It bounds
@@ -85,11 +86,128 @@ class BulletList:
     empty: str = NOT_PROVIDED
 
 
+# --- Table rows: typed values (dates as dates, counts as numbers); ``cells`` is how both renderers print them ------
+
+
+@dataclass(frozen=True)
+class UserRoleRow:
+    role: str
+    users: int
+    privileged_users: int
+    total: bool = False  # the last row: the sums of the roles above (``role`` says "Total")
+
+
+@dataclass(frozen=True)
+class HardwareRow:
+    component: str
+    make_model: str
+    version: str
+    responsible: str
+
+
+@dataclass(frozen=True)
+class SoftwareRow:
+    name: str
+    vendor: str
+    version: str
+    purpose: str
+    responsible: str
+
+
+@dataclass(frozen=True)
+class InterconnectionRow:
+    system: str
+    owner: str
+    connection: str
+    data: str
+    agreement: str
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    name: str
+    service: str
+    responsibility: str  # a Responsibility value; "" if not given
+    notes: str
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """A row of the record of changes: a generated version."""
+
+    version: str
+    date: date
+    description: str
+    made_by: str
+
+
+@dataclass(frozen=True)
+class PoamRow:
+    """An open requirement of the POA&M appendix (assessments.poam.build_poam_rows)."""
+
+    requirement: str  # the NIST id
+    title: str
+    state: str
+    points: int | None  # points recoverable; None for a Level 1 assessment
+    poam_eligible: bool
+    why_not: str  # why it may not be on a POA&M
+    responsible: str
+    planned_date: date | None
+    note: str
+
+
+TableRow = UserRoleRow | HardwareRow | SoftwareRow | InterconnectionRow | ProviderRow | ChangeRow | PoamRow
+RESPONSIBILITY_LABELS = dict(Responsibility.choices)
+
+
+@singledispatch
+def cells(row: TableRow) -> tuple[str, ...]:
+    """A table row as text, one string per column: what the DOCX and the PDF print, and what ``size`` counts."""
+    raise TypeError(f"not a table row: {row!r}")
+
+
+@cells.register
+def _(row: UserRoleRow) -> tuple[str, ...]:
+    return row.role, str(row.users), str(row.privileged_users)
+
+
+@cells.register
+def _(row: HardwareRow) -> tuple[str, ...]:
+    return row.component, row.make_model, row.version, row.responsible
+
+
+@cells.register
+def _(row: SoftwareRow) -> tuple[str, ...]:
+    return row.name, row.vendor, row.version, row.purpose, row.responsible
+
+
+@cells.register
+def _(row: InterconnectionRow) -> tuple[str, ...]:
+    return row.system, row.owner, row.connection, row.data, row.agreement
+
+
+@cells.register
+def _(row: ProviderRow) -> tuple[str, ...]:
+    return row.name, row.service, RESPONSIBILITY_LABELS.get(row.responsibility, ""), row.notes
+
+
+@cells.register
+def _(row: ChangeRow) -> tuple[str, ...]:
+    return row.version, iso_date(row.date), row.description, row.made_by
+
+
+@cells.register
+def _(row: PoamRow) -> tuple[str, ...]:
+    eligible = "Yes" if row.poam_eligible else f"No. {row.why_not}".strip()
+    return (f"{row.requirement} {row.title}", row.state, str(row.points), eligible, row.responsible,
+            iso_date(row.planned_date), row.note)
+
+
 @dataclass(frozen=True)
 class Table:
     kind: ClassVar[str] = "table"
     headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    rows: tuple[TableRow, ...]
     widths: tuple[int, ...]  # relative column widths, in percent
     empty: str = "None listed."
     small: bool = False
@@ -200,14 +318,6 @@ class Issue:
 
 
 @dataclass(frozen=True)
-class ChangeRow:
-    version: str
-    date: date
-    description: str
-    made_by: str
-
-
-@dataclass(frozen=True)
 class SspDocument:
     organization: str
     system_name: str
@@ -266,7 +376,7 @@ class SspDocument:
                 elif isinstance(block, BulletList):
                     total += sum(len(item) for item in block.items)
                 elif isinstance(block, Table):
-                    total += sum(len(cell) for row in block.rows for cell in row)
+                    total += sum(len(cell) for row in block.rows for cell in cells(row))
                 elif isinstance(block, RequirementEntry):
                     total += len(block.text) + len(block.description) + len(block.rationale) + len(block.responsible)
         return total

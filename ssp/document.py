@@ -15,14 +15,19 @@ from .blocks import (
     ChangeRow,
     Fields,
     Figure,
+    HardwareRow,
     Heading,
+    InterconnectionRow,
     Paragraph,
+    PoamRow,
+    ProviderRow,
     RequirementEntry,
     Section,
+    SoftwareRow,
     SspDocument,
     Table,
+    UserRoleRow,
     clean,
-    iso_date,
     long_date,
 )
 from .models import (
@@ -31,7 +36,6 @@ from .models import (
     HardwareItem,
     Interconnection,
     NetworkDiagram,
-    Responsibility,
     ReviewFrequency,
     ServiceProvider,
     SoftwareItem,
@@ -164,9 +168,9 @@ def _identification(ssp, system_name, organization, contacts, roles, assessment)
         ]
     total_users = sum(r.users for r in roles)
     total_admins = sum(r.privileged_users for r in roles)
-    role_rows = tuple((clean(r.role), str(r.users), str(r.privileged_users)) for r in roles)
+    role_rows = tuple(UserRoleRow(clean(r.role), r.users, r.privileged_users) for r in roles)
     if roles:
-        role_rows += (("Total", str(total_users), str(total_admins)),)
+        role_rows += (UserRoleRow("Total", total_users, total_admins, total=True),)
     categories = [clean(c) for c in ssp.cui_categories if clean(c)]
     categories += [clean(line) for line in ssp.cui_other.splitlines() if clean(line)]
     cage = ", ".join(assessment.cage_code_list()) or NOT_PROVIDED
@@ -204,29 +208,28 @@ def _environment(ssp, diagram, hardware, software, interconnections, providers) 
     if ssp.hardware_reference.strip():
         blocks.append(Paragraph(f"Kept in: {clean(ssp.hardware_reference)}"))
     blocks.append(Table(("Component", "Make / model", "Version / firmware", "Responsible"),
-                        tuple((clean(h.component), clean(h.make_model), clean(h.version), clean(h.responsible))
-                              for h in hardware), (34, 26, 18, 22)))
+                        tuple(HardwareRow(clean(h.component), clean(h.make_model), clean(h.version),
+                                          clean(h.responsible)) for h in hardware), (34, 26, 18, 22)))
     blocks += [Heading(2, "2.2", "Software inventory", "sec-2-2")]
     if ssp.software_reference.strip():
         blocks.append(Paragraph(f"Kept in: {clean(ssp.software_reference)}"))
     blocks.append(Table(("Software", "Vendor", "Version", "Purpose", "Responsible"),
-                        tuple((clean(s.name), clean(s.vendor), clean(s.version), clean(s.purpose),
-                               clean(s.responsible)) for s in software), (24, 18, 14, 26, 18)))
+                        tuple(SoftwareRow(clean(s.name), clean(s.vendor), clean(s.version), clean(s.purpose),
+                                          clean(s.responsible)) for s in software), (24, 18, 14, 26, 18)))
     owned = dict(YesNo.choices).get(ssp.maintained_by_org, NOT_PROVIDED)
     maintenance = [("Is all hardware and software maintained and owned by the organization?", owned)]
     if ssp.maintained_by_org == YesNo.NO:
         maintenance.append(("Explanation", _or_none(ssp.maintenance_explanation)))
-    responsibility = dict(Responsibility.choices)
     blocks += [
         Heading(2, "2.3", "Hardware and software maintenance and ownership", "sec-2-3"),
         Fields(tuple(maintenance)),
         Heading(2, "2.4", "Interconnections with other systems", "sec-2-4"),
         Table(("Other system", "Owner", "Connection", "Data exchanged", "Agreement"),
-              tuple((clean(i.system), clean(i.owner), clean(i.connection), clean(i.data), clean(i.agreement))
-                    for i in interconnections), (22, 18, 20, 22, 18)),
+              tuple(InterconnectionRow(clean(i.system), clean(i.owner), clean(i.connection), clean(i.data),
+                                       clean(i.agreement)) for i in interconnections), (22, 18, 20, 22, 18)),
         Heading(2, "2.5", "External service providers", "sec-2-5"),
         Table(("Provider", "Service", "Security responsibility", "What they are responsible for"),
-              tuple((clean(p.name), clean(p.service), responsibility.get(p.responsibility, ""), clean(p.notes))
+              tuple(ProviderRow(clean(p.name), clean(p.service), p.responsibility, clean(p.notes))
                     for p in providers), (24, 26, 20, 30)),
     ]
     return Section("2", "System environment", "sec-2", tuple(blocks))
@@ -255,18 +258,17 @@ def _record_of_changes(ssp, changes: list[ChangeRow]) -> Section:
         Fields((("Review frequency", ReviewFrequency(ssp.review_frequency).label),
                 ("Approved by", approver or NOT_PROVIDED))),
         Table(("Version", "Date", "Description", "Made by"),
-              tuple((clean(c.version), iso_date(c.date), clean(c.description), clean(c.made_by)) for c in changes),
+              tuple(ChangeRow(clean(c.version), c.date, clean(c.description), clean(c.made_by)) for c in changes),
               (14, 16, 46, 24), empty="No version generated yet."),
     )
     return Section("4", "Record of changes", "sec-4", blocks)
 
 
 def _poam_appendix(poam: list[dict]) -> Section:
-    rows = []
-    for row in poam:
-        eligible = "Yes" if row["poam_eligible"] == "yes" else f"No. {clean(row['why_not'])}".strip()
-        rows.append((f"{row['requirement']} {clean(row['title'])}", clean(row["state"]), str(row["points"]),
-                     eligible, clean(row["responsible"]), iso_date(row["planned_date"]), clean(row["note"])))
+    rows = [PoamRow(requirement=row["requirement"], title=clean(row["title"]), state=clean(row["state"]),
+                    points=row["points"], poam_eligible=row["poam_eligible"] == "yes", why_not=clean(row["why_not"]),
+                    responsible=clean(row["responsible"]), planned_date=row["planned_date"], note=clean(row["note"]))
+            for row in poam]
     blocks = (
         Paragraph("Requirements not yet met, from the self-assessment (the same list as the POA&M spreadsheet), "
                   "blockers first, then by points recoverable. Requirement 3.12.2: develop and implement plans of "
