@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import middleware, security  # noqa: F401  (connect their signal receivers)
+        from . import checks, middleware, security  # noqa: F401  (register the check, connect signal receivers)

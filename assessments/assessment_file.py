@@ -5,6 +5,7 @@ import. The format is documented in docs/assessment-json.md; scores always come 
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -149,6 +150,11 @@ def read_document(raw: bytes) -> object:
         raise AssessmentFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise AssessmentFileError("not valid JSON: nested too deeply") from None
+    except AssessmentFileError:  # from _reject_duplicates: already says what is wrong
+        raise
+    except ValueError:  # neither of the above: an integer past Python's digit limit
+        raise AssessmentFileError(f"a number in it is too long (more than {sys.get_int_max_str_digits():,} "
+                                  "digits)") from None
 
 
 @dataclass(frozen=True)

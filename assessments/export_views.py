@@ -56,7 +56,7 @@ def import_assessment(request: HttpRequest) -> HttpResponse:
         # An import makes a new assessment: it counts against the same limit as starting one.
         if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
             return _too_many(request, "assessments/import.html",
-                             context | {"form": ImportForm(organizations=organizations)})
+                             context | {"form": ImportForm(organizations=organizations)}, window=CREATE_LIMIT[1])
         assessment = assessment_file.import_json(data=form.cleaned_data["file"],
                                          organization=form.cleaned_data.get("organization"))
         return open_new_assessment(request, assessment, verb="Imported")

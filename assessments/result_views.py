@@ -199,6 +199,7 @@ def sprs_worksheet(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {"assessment": assessment, "result": result, "form": form,
                "unanswered_count": len(result.unanswered)}
     if result.level is scoring.Level.L2:
+        context["threshold"] = scoring.CONDITIONAL_THRESHOLD
         context["poam"] = report.poam_completion(result, planned)
         # The SSP's name, version and date: copied from each final version generated here (ssp record_version),
         # or entered below. The versions themselves say which, and whether only drafts exist (one query).

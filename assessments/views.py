@@ -35,8 +35,8 @@ CREATE_LIMIT = (20, 3600)  # new assessments per hour per client
 PENDING_KEY_SESSION = "recovery_key_pending"
 
 
-def _too_many(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    return render(request, template, context | {"rate_limited": True}, status=429)
+def _too_many(request: HttpRequest, template: str, context: dict, *, window: int) -> HttpResponse:
+    return ratelimit.too_many(render(request, template, context | {"rate_limited": True}), window)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -69,7 +69,7 @@ def start(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "nav": "assess", "organizations": organizations}
     if form.is_bound and form.is_valid():
         if not ratelimit.hit("create", ratelimit.client_ip(request), limit=CREATE_LIMIT[0], window=CREATE_LIMIT[1]):
-            return _too_many(request, "assessments/start.html", context)
+            return _too_many(request, "assessments/start.html", context, window=CREATE_LIMIT[1])
         organization = form.cleaned_data.get("organization")
         assessment = create_assessment(assessment=form.save(commit=False), organization=organization,
                                        has_ssp=form.cleaned_data["has_ssp"] == SspState.YES)
@@ -137,7 +137,7 @@ def resume(request: HttpRequest) -> HttpResponse:
     if not ratelimit.hit("resume", ratelimit.client_ip(request), limit=RESUME_LIMIT[0], window=RESUME_LIMIT[1]):
         security.event(request, "recovery_key", "rate_limited")
         # The typed key is not echoed back: it may be a valid one.
-        return _too_many(request, "assessments/resume.html", {"form": ResumeForm()})
+        return _too_many(request, "assessments/resume.html", {"form": ResumeForm()}, window=RESUME_LIMIT[1])
     form = ResumeForm(request.POST)
     if form.is_valid():
         assessment = Assessment.objects.filter(recovery_key_hash=hash_key(form.cleaned_data["recovery_key"])).first()

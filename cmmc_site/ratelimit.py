@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -38,3 +39,16 @@ def hit(scope: str, identity: str, *, limit: int, window: int) -> bool:
     if random.random() < 0.01:  # nosec B311: housekeeping sample, not security
         RateCounter.objects.filter(expires_at__lt=datetime.fromtimestamp(now, tz=UTC)).delete()
     return count <= limit
+
+
+def retry_after(window: int) -> int:
+    """Seconds until the current fixed window ends, when a refused client may try again."""
+    return max(1, window - int(time.time()) % window)
+
+
+def too_many(response: HttpResponse, window: int) -> HttpResponse:
+    """A 429 response, with the Retry-After its window allows (RFC 6585)."""
+    response.status_code = 429
+    response["Retry-After"] = str(retry_after(window))
+    patch_cache_control(response, no_store=True)
+    return response

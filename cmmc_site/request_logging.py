@@ -84,6 +84,32 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class LibraryTextFilter(logging.Filter):
+    """WeasyPrint and fontTools put document text in their messages (a missing glyph's character, one warning per
+    occurrence: 70,000 lines for a large plan). Their records keep only the message template, without its
+    arguments, and each template passes once per process (a render process renders one document).
+
+    Set on the ``weasyprint`` and ``fontTools`` loggers, so no handler sees the text, and on our handler too, since a
+    logger's filters do not apply to its children's records (``fontTools.subset``).
+    """
+
+    LOGGERS = ("weasyprint", "fontTools")
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        self._seen: set[tuple[str, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.LOGGERS) or getattr(record, "library_text_removed", False):
+            return True
+        template = str(record.msg)
+        if (record.name, template) in self._seen:
+            return False
+        self._seen.add((record.name, template))
+        record.msg, record.args, record.library_text_removed = template, None, True
+        return True
+
+
 _REDACTIONS = [
     # Secrets carried in a URL path: invitation tokens, email-confirmation keys, password-reset keys (access lines
     # and Django's "Not Found: /path" warnings). tests/test_request_logging.py reverses each route to keep this true.

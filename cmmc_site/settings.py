@@ -29,6 +29,9 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-pr
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The site's address (scheme and host, no path) for links in emails, never taken from a request's Host header
+# (cmmc_site/links.py). Set it in production, e.g. https://cmmc.example.com.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "orgs",
     "ssp",
     "iso27001",
+    "timeline",
     "guidance",
 ]
 
@@ -65,6 +69,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Bodies over the route's limit get 413 before anything reads them; uploads are rate limited. Nothing above
+    # reads a body (see cmmc_site/body_limits.py), and the middlewares above give its refusals their headers.
+    "cmmc_site.body_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "cmmc_site.context_processors.csrf_cookie_name",
+                "guidance.context_processors.rulebook",
             ],
         },
     },
@@ -210,24 +218,35 @@ SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12
 # Answer pages post one answer per request, but an objective-mode family page can still be big.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Any larger body gets 413 unread, except on the upload routes (cmmc_site/body_limits.py; the largest is the import:
+# 32 MB and room for the form, which the proxy must let through, README, Deploying). Above DATA_UPLOAD_MAX_MEMORY_SIZE
+# so that a form just over that still gets Django's own 400.
+MAX_REQUEST_BODY = 3 * 1024 * 1024
+UPLOAD_RATE_LIMIT = (int(os.environ.get("UPLOAD_RATE_LIMIT", "10")), 60)  # uploads per client address per minute
 
 # One JSON line per event on stdout, with the request id; never secrets or note text (cmmc_site/request_logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cmmc_site.request_logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "cmmc_site.request_logging.RequestIdFilter"},
+        "library_text": {"()": "cmmc_site.request_logging.LibraryTextFilter"},
+    },
     "formatters": {"json": {"()": "cmmc_site.request_logging.JsonFormatter"}},
     "handlers": {
         "console": {
-            "class": "cmmc_site.request_logging.StdoutHandler", "formatter": "json", "filters": ["request_id"],
+            "class": "cmmc_site.request_logging.StdoutHandler", "formatter": "json",
+            "filters": ["library_text", "request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own loggers go through the JSON handler too (not its plain-text console or mail_admins).
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        # WeasyPrint logs every layout step at INFO; only its warnings (e.g. a refused URL) are worth a line.
-        "weasyprint": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO; only its warnings (e.g. a refused URL) are worth a line, and
+        # never the document text that some carry (a missing glyph's character), nor fontTools' lists of them.
+        "weasyprint": {"level": "WARNING", "filters": ["library_text"]},
+        "fontTools": {"level": "WARNING", "filters": ["library_text"]},
     },
 }
 
@@ -281,6 +300,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 # The client IP is REMOTE_ADDR unless a proxy count is configured; X-Forwarded-For is ignored by default.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"  # stores TOTP secrets and recovery-code seeds encrypted
+# Comma-separated Fernet keys (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"`):
+# the first encrypts, all decrypt (rotation: README, Security). None: a key derived from SECRET_KEY.
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEY")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CMMC Ready"
 MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift; a used code is refused for the whole window

@@ -9,3 +9,4 @@ PYTHON="${PYTHON:-python}"
 "$PYTHON" manage.py createcachetable
 "$PYTHON" manage.py load_catalog
 "$PYTHON" manage.py load_iso_mapping
+"$PYTHON" manage.py encrypt_mfa_secrets

@@ -23,11 +23,6 @@ SPECIAL_REQUIREMENTS = {
               "CUI system boundary, its environment and how each of the 110 requirements is implemented. Without "
               "an SSP no SPRS score exists at all.",
 }
-SPRS_WHY = (
-    "An ISO certificate is recorded nowhere the DoD looks. Under DFARS 252.204-7019/7020 a contractor posts its "
-    "NIST SP 800-171 self-assessment score in SPRS, and CMMC self-assessment results and the annual affirmation "
-    "go there too. It earns no points, but without it the contracting officer sees no score."
-)
 
 
 @dataclass(frozen=True)
@@ -92,8 +87,9 @@ def summarize(assessment: Assessment, head: HeadStart) -> Summary:
                     in_scope=nist_id in scope_ids, why=why, hints=hints.get(nist_id, []))
         for nist_id, why in SPECIAL_REQUIREMENTS.items() if nist_id in by_id
     ]
+    # Its reason cites DFARS clauses, so the template words it from the rules data file (iso27001/_sprs_why.html).
     special.append(SpecialItem(key="sprs", title="Posting your results in SPRS", requirement=None, in_scope=True,
-                               why=SPRS_WHY, hints=[]))
+                               why="", hints=[]))
     return Summary(
         edition=head.edition,
         in_scope=len(in_scope),

@@ -1,9 +1,21 @@
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from .models import Invitation, Organization, Role
 
 NEW_ORGANIZATION = "new"
+# Bidirectional embeddings, overrides and isolates: they make a name display as something it is not.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def no_control_characters(value: str) -> None:
+    """An organisation's name goes into email subjects and headings: one line of printable text (a line break in
+    it made the invitation email fail)."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS for char in value):
+        raise ValidationError("The name cannot contain line breaks, tabs or other control characters.",
+                              code="control_characters")
 
 
 class OrganizationForm(forms.ModelForm):
@@ -16,6 +28,7 @@ class OrganizationForm(forms.ModelForm):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise ValidationError("Enter the organisation's name.", code="required")
+        no_control_characters(name)
         return name
 
 
@@ -45,7 +58,8 @@ class MemberForm(forms.Form):
 class ClaimForm(forms.Form):
     assessments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Assessments to move")
     organization = forms.ChoiceField(widget=forms.RadioSelect, label="Into the organisation")
-    new_name = forms.CharField(max_length=200, required=False, label="Name of the new organisation")
+    new_name = forms.CharField(max_length=200, required=False, label="Name of the new organisation",
+                               validators=[no_control_characters])
 
     def __init__(self, *args, assessments: list[tuple[str, str]], organizations: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from assessments.models import Assessment
 from assessments.records import score_assessments
 from assessments.writes import claim_assessments, delete_assessment, duplicate_assessment
 from cmmc_site import ratelimit
+from cmmc_site.links import absolute_url
 
 from .access import get_organization_for_user, mfa_verified, organizations_for
 from .forms import NEW_ORGANIZATION, ClaimForm, ConfirmDeleteForm, InvitationForm, MemberForm, OrganizationForm
@@ -112,20 +114,44 @@ def invite(request: HttpRequest, org_id: str) -> HttpResponse:
         return _members_page(request, org, invite_form=form, status=400)
     if not ratelimit.hit("invite", f"user:{request.user.pk}", limit=INVITE_LIMIT[0], window=INVITE_LIMIT[1]):
         form.add_error(None, "Too many invitations in the last hour. Try again later.")
-        return _members_page(request, org, invite_form=form, status=429)
-    invitation, token = create_invitation(organization=org, email=form.cleaned_data["email"],
-                                          role=form.cleaned_data["role"], invited_by=request.user)
-    link = request.build_absolute_uri(reverse("orgs:invitation", args=[token]))
-    send_mail(
-        f"[CMMC Ready] You are invited to {org.name}",
-        f"{request.user.email} invited you to join {org.name} on CMMC Ready as {invitation.get_role_display()}.\n\n"
-        f"Open this link to accept (it works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{link}\n\n"
-        "Sign in, or create an account, with this email address to accept. If you did not expect this, ignore it.",
-        None, [invitation.email],
-    )
+        return ratelimit.too_many(_members_page(request, org, invite_form=form), INVITE_LIMIT[1])
+    try:
+        # No invitation without its email: if sending fails the row is rolled back, so nothing is left pending.
+        with transaction.atomic():
+            invitation, token = create_invitation(organization=org, email=form.cleaned_data["email"],
+                                                  role=form.cleaned_data["role"], invited_by=request.user)
+            _send_invitation(request, invitation, token)
+    except InvitationNotSent as exc:
+        security.event(request, "invitation_create", "send_failed", org=org.public_id, error=str(exc))
+        form.add_error(None, ValidationError(
+            "The invitation email could not be sent, so no invitation was made. Try again in a few minutes.",
+            code="invitation_not_sent"))
+        return _members_page(request, org, invite_form=form, status=503)
     security.event(request, "invitation_create", "success", org=org.public_id, role=invitation.role)
     messages.success(request, f"Invitation sent to {invitation.email}.")
     return redirect("orgs:members", org_id=org.public_id)
+
+
+class InvitationNotSent(Exception):
+    """The mail server refused or could not be reached; the message is the error's type, never its text."""
+
+
+def _send_invitation(request: HttpRequest, invitation: Invitation, token: str) -> None:
+    org = invitation.organization
+    # The link is on SITE_URL, never on the Host this request came with (ALLOWED_HOSTS ignores ports).
+    link = absolute_url(reverse("orgs:invitation", args=[token]))
+    try:
+        send_mail(
+            # One line whatever the stored name holds (names are refused with control characters since).
+            f"[CMMC Ready] You are invited to {' '.join(org.name.split())}",
+            f"{request.user.email} invited you to join {org.name} on CMMC Ready as "
+            f"{invitation.get_role_display()}.\n\n"
+            f"Open this link to accept (it works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{link}\n\n"
+            "Sign in, or create an account, with this email address to accept. If you did not expect this, ignore it.",
+            None, [invitation.email],
+        )
+    except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors; a header it refuses is a ValueError
+        raise InvitationNotSent(type(exc).__name__) from exc
 
 
 @private

@@ -134,6 +134,30 @@ class DiagramForm(forms.Form):
             raise ValidationError(str(exc), code=exc.code) from None
 
 
+class EnvironmentDiagramForm(DiagramForm):
+    """The diagram as part of the environment page, whose Save also uploads it: a chosen file replaces the diagram,
+    a caption alone edits the caption of the one already there, and neither changes nothing."""
+
+    def __init__(self, *args, has_diagram: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_diagram = has_diagram
+        self.fields["image"].required = False
+        if has_diagram:
+            self.fields["image"].label = f"Replace it with (PNG or JPEG, at most {images.MAX_UPLOAD_BYTES // 2**20} MB)"
+
+    def clean_image(self) -> images.Reencoded | None:
+        if not self.cleaned_data.get("image"):
+            return None
+        return super().clean_image()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.has_diagram and cleaned.get("caption") and not self.errors and cleaned.get("image") is None:
+            self.add_error("image", ValidationError("Choose the diagram's image file too: a caption alone cannot be "
+                                                    "saved.", code="caption_without_image"))
+        return cleaned
+
+
 class RowForm(TidyMixin, forms.ModelForm):
     pass
 

@@ -16,6 +16,8 @@ from assessments.models import Assessment
 from assessments.plans import GeneratedVersion
 from assessments.scoring import Status
 
+from .signals import final_version_recorded
+
 SHORT_MAX = 200  # names, titles, phone numbers, table cells
 NARRATIVE_MAX = 20_000  # purpose, boundary, environment: about eight pages each
 DESCRIPTION_MAX = 5_000  # a maintenance explanation
@@ -283,11 +285,14 @@ def record_version(*, ssp: SystemSecurityPlan, label: str, generated_on, descrip
         )
     else:
         touch_assessment(ssp)
-    return SspVersion.objects.create(
+    version = SspVersion.objects.create(
         ssp=ssp, number=number, label=label, generated_on=generated_on, description=description, made_by=made_by,
         catalog_revision=catalog_revision, draft=draft, docx=docx, docx_sha256=sha256(docx), pdf=pdf,
         pdf_sha256=sha256(pdf),
     )
+    if not draft:
+        final_version_recorded.send(sender=SspVersion, version=version, assessment_id=ssp.assessment_id)
+    return version
 
 
 def generated_versions(assessment_id: int) -> list[GeneratedVersion]:

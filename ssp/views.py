@@ -16,6 +16,7 @@ from assessments.access import READ, WRITE, get_assessment_for_user, private, re
 from assessments.models import ANSWER_FIELDS, Assessment, TargetLevel, today
 from assessments.records import has_ssp
 from assessments.writes import StaleWrite, save_answer
+from cmmc_site.body_limits import count_upload
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Requirement, catalog_revision
 
@@ -25,6 +26,7 @@ from .document import build_document
 from .forms import (
     ContactForm,
     DiagramForm,
+    EnvironmentDiagramForm,
     EnvironmentForm,
     GenerateForm,
     HardwareFormSet,
@@ -272,39 +274,66 @@ TABLES = (("hardware", HardwareFormSet), ("software", SoftwareFormSet), ("interc
           ("providers", ProviderFormSet))
 
 
-def _environment_page(request: HttpRequest, ssp: SystemSecurityPlan, *, data=None, diagram_form=None,
+def _environment_page(request: HttpRequest, ssp: SystemSecurityPlan, *, data=None, files=None, diagram_form=None,
                       status: int = 200) -> HttpResponse:
     form = EnvironmentForm(data, instance=ssp)
     tables = {name: formset(data, instance=ssp, prefix=name) for name, formset in TABLES}
-    if data is not None and form.is_valid() & all([t.is_valid() for t in tables.values()]):
-        _save_environment(form=form, tables=list(tables.values()))
-        messages.success(request, "Environment saved.")
-        return redirect("ssp:requirements" if "next" in request.POST else "ssp:environment",
-                        public_id=ssp.assessment.public_id)
     diagram = NetworkDiagram.objects.filter(ssp=ssp).only("sha256", "caption", "width", "height").first()
+    if diagram_form is None:
+        # The page's Save uploads a chosen diagram too: a file chosen and not sent would be lost without a word.
+        diagram_form = EnvironmentDiagramForm(data, files, has_diagram=diagram is not None,
+                                              initial={"caption": diagram.caption if diagram else ""})
+        if data is not None and form.is_valid() & all([t.is_valid() for t in tables.values()]) \
+                & diagram_form.is_valid():
+            _save_environment(form=form, tables=list(tables.values()), diagram=diagram_form)
+            messages.success(request, "Environment saved.")
+            return redirect("ssp:requirements" if "next" in request.POST else "ssp:environment",
+                            public_id=ssp.assessment.public_id)
+    chosen = files.get("image") if files else None
     return render(request, "ssp/environment.html", _context(
         ssp, "environment", form=form, tables=tables, helper=table_helper(), diagram=diagram,
         invalid=data is not None,
-        diagram_form=diagram_form or DiagramForm(), max_upload_mb=images.MAX_UPLOAD_BYTES // 2**20,
+        # A browser never fills a file field back in: say so, unless the file itself was refused (its error says why).
+        diagram_not_kept=chosen.name if chosen and "image" not in diagram_form.errors else "",
+        diagram_form=diagram_form, max_upload_bytes=images.MAX_UPLOAD_BYTES,
+        max_upload_mb=images.MAX_UPLOAD_BYTES // 2**20,
     ), status=400 if data is not None else status)
 
 
 @transaction.atomic
-def _save_environment(*, form: EnvironmentForm, tables: list) -> None:
+def _save_environment(*, form: EnvironmentForm, tables: list, diagram: EnvironmentDiagramForm) -> None:
     if form.has_changed():
         form.save()
     for formset in tables:
         formset.save()
+    if diagram.cleaned_data["image"] is not None:
+        _store_diagram(ssp=form.instance, image=diagram.cleaned_data["image"], caption=diagram.cleaned_data["caption"])
+    elif diagram.has_diagram and "caption" in diagram.changed_data:
+        stored = NetworkDiagram.objects.defer("image").get(ssp=form.instance)
+        stored.caption = diagram.cleaned_data["caption"]
+        stored.save(update_fields=["caption", "uploaded_at"])
     touch_assessment(form.instance)
+
+
+def _store_diagram(*, ssp: SystemSecurityPlan, image: images.Reencoded, caption: str) -> None:
+    NetworkDiagram.objects.update_or_create(ssp=ssp, defaults={
+        "image": image.data, "content_type": image.content_type, "width": image.width, "height": image.height,
+        "sha256": sha256(image.data), "caption": caption,
+    })
 
 
 @private
 @require_methods("GET", "HEAD", "POST")
 def environment(request: HttpRequest, public_id: str) -> HttpResponse:
+    # A body over the route's limit (the diagram's 5 MB and some) never gets here: cmmc_site/body_limits.py.
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
         return redirect_
-    return _environment_page(request, ssp, data=request.POST if request.method == "POST" else None)
+    if request.method != "POST":
+        return _environment_page(request, ssp)
+    if request.FILES.get("image") and (refused := count_upload(request)):
+        return refused
+    return _environment_page(request, ssp, data=request.POST, files=request.FILES)
 
 
 @private
@@ -321,10 +350,7 @@ def diagram_upload(request: HttpRequest, public_id: str) -> HttpResponse:
         return _environment_page(request, ssp, diagram_form=form, status=400)
     image: images.Reencoded = form.cleaned_data["image"]
     with transaction.atomic():
-        NetworkDiagram.objects.update_or_create(ssp=ssp, defaults={
-            "image": image.data, "content_type": image.content_type, "width": image.width, "height": image.height,
-            "sha256": sha256(image.data), "caption": form.cleaned_data["caption"],
-        })
+        _store_diagram(ssp=ssp, image=image, caption=form.cleaned_data["caption"])
         touch_assessment(ssp)
     messages.success(request, "Diagram saved.")
     return redirect(reverse("ssp:environment", args=[public_id]) + "#diagram")

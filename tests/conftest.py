@@ -40,8 +40,30 @@ def browser(_chromium) -> Iterator[object]:
     yield _chromium
 
 
+@pytest.fixture
+def browser_without_js(_chromium_without_js) -> Iterator[object]:
+    """The same, in a second Chromium with JavaScript switched off, for the pages that promise to work without it."""
+    _chromium_without_js.get("about:blank")
+    _chromium_without_js.delete_all_cookies()
+    _chromium_without_js.get_log("browser")
+    yield _chromium_without_js
+
+
 @pytest.fixture(scope="session")
 def _chromium() -> Iterator[object]:
+    driver = _start_chromium()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def _chromium_without_js() -> Iterator[object]:
+    driver = _start_chromium(javascript=False)
+    yield driver
+    driver.quit()
+
+
+def _start_chromium(*, javascript: bool = True):
     """Debian's Chromium driven through chromedriver. Missing pieces fail the run, never skip it."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -57,10 +79,12 @@ def _chromium() -> Iterator[object]:
         "--window-size=1280,1000",
     ):
         options.add_argument(arg)
+    if not javascript:
+        # The page's scripts never run (chromedriver's own commands still do).
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
+    return driver
 
 
 # --- Personas for accounts, organisations and the security checks (tests/personas.py). ---
@@ -104,6 +128,7 @@ def world(org_people):
     from orgs.models import Membership, Role, create_invitation
     from ssp.models import create_ssp, record_version
     from tests.personas import make_assessment, start_anonymous
+    from timeline.snapshots import take_snapshot
 
     acme = org_people["acme"]
     org_assessment = make_assessment(acme, "Acme", objective_mode=True)
@@ -119,6 +144,9 @@ def world(org_people):
     anon_ssp = create_ssp(assessment=anonymous)
     record_version(ssp=anon_ssp, label="1.0", generated_on=date(2026, 1, 1), description="first", made_by="me",
                    catalog_revision="test", draft=True, docx=b"docx", pdf=b"%PDF")
+    # Snapshot 1 of each (timeline's routes take its number).
+    take_snapshot(assessment=org_assessment, label="first")
+    take_snapshot(assessment=anonymous, label="first")
     other_session = Client()
     start_anonymous(other_session, "Someone else")
     clients = org_people["clients"]

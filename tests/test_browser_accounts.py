@@ -30,6 +30,12 @@ def locmem_mail() -> None:
     assert {m["BACKEND"] for m in settings.MAILERS.values()} == {"django.core.mail.backends.locmem.EmailBackend"}
 
 
+@pytest.fixture(autouse=True)
+def links_to_the_live_server(live_server, settings) -> None:
+    # Emailed links are built from SITE_URL, never from the request (cmmc_site/links.py): here, the live server.
+    settings.SITE_URL = live_server.url
+
+
 def console_problems(browser, *allowed: str) -> list[dict]:
     """CSP violations and SEVERE entries in the console since it was last read, except those whose message holds
     one of ``allowed`` (a deliberate 404 or 400). Reading the log drains it."""

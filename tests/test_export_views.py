@@ -326,6 +326,7 @@ def test_export_import_export_round_trip_is_lossless(monkeypatch, spec):
     # Every example starts one assessment and imports one: more than the hourly limit of one client.
     monkeypatch.setattr("assessments.views.CREATE_LIMIT", (10_000, 3600))
     monkeypatch.setattr("assessments.export_views.CREATE_LIMIT", (10_000, 3600))
+    monkeypatch.setattr("django.conf.settings.UPLOAD_RATE_LIMIT", (10_000, 60))  # and more than its uploads a minute
     owner = Client()
     original = start(owner, name="Round trip source")
     Assessment.objects.filter(pk=original.pk).update(**spec["fields"])
@@ -348,3 +349,13 @@ def test_export_import_export_round_trip_is_lossless(monkeypatch, spec):
     assert after["requirements"] == before["requirements"]
     assert after["assessment"]["organization_name"] == spec["fields"]["organization_name"]
     assert copy.public_id != original.public_id
+
+
+def test_an_integer_of_5000_digits_gets_400_with_a_clear_message_not_500(client):
+    body = b'{"requirements": {}, "employee_count": ' + b"9" * 5000 + b"}"
+    response = upload(client, body)
+    assert response.status_code == 400
+    error = response.context["form"].errors.as_data()["file"][0]
+    assert error.code == "invalid_assessment_file"
+    assert "a number in it is too long (more than 4,300 digits)" in error.messages[0]
+    assert Assessment.objects.count() == 0

@@ -94,6 +94,23 @@ def test_not_sure_about_the_information_explains_how_to_tell_and_asks_again(clie
     assert hidden(doc) == {"dod": "yes", "asked": "info"}
 
 
+def test_the_fci_help_quotes_the_definition_and_its_exclusions_with_examples_that_are_always_fci(client):
+    help_text = by_testid(html(ask(client, dod="yes", info="unsure")), "how-to-tell")
+    assert "“not intended for public release, that is provided by or generated for the Government under a contract" \
+           in help_text
+    assert "“simple transactional information, such as necessary to process payments”" in help_text
+    assert "“provided by the Government to the public”" in help_text
+    # The order, prices and schedules can be simple transactional information: not examples of FCI in every case.
+    assert "the order itself" not in help_text and "prices" not in help_text
+
+
+def test_the_level1_result_applies_when_the_solicitation_names_level1_and_cots_only_contracts_are_exempt(client):
+    result = by_testid(html(ask(client, dod="yes", info="fci")), "result-level1")
+    assert "Level 1 applies when the solicitation names Level 1" in result
+    assert "Contracts solely for commercially available off-the-shelf (COTS) items are exempt" in result
+    assert "“except those exclusively for COTS items” (32 CFR 170.3(c))" in result
+
+
 def test_cui_asks_which_assessment_the_solicitation_names(client):
     doc = html(ask(client, dod="yes", info="cui"))
     assert doc.xpath("//*[@data-testid='question-assessment']")

@@ -401,6 +401,19 @@ def test_summary_lists_what_iso_does_not_cover_with_point_values_from_the_catalo
     assert "Your related ISO control: A.8.24." in by_testid(doc, "special-3.13.11")
 
 
+def test_the_summary_says_unmapped_means_not_in_this_mapping_and_cites_both_assessment_clause_numbers(client):
+    assessment = start(client)
+    save_head_start(assessment=assessment, edition="2013", control_ids=["A.10.1.1"])
+    doc = html(client.get(summary_url(assessment)))
+    main = text(doc.xpath("//main")[0])
+    assert "no counterpart in this mapping (NIST’s Appendix D; the 2022 column is derived)" in main
+    assert "no ISO counterpart at all" not in main
+    sprs = by_testid(doc, "special-sprs")
+    assert "DFARS 252.204-7020 (DFARS 252.240-7997 in its place in solicitations that invoke Class Deviation " \
+           "2026-O0025, effective 1 February 2026)" in sprs
+    assert "DFARS 252.204-7019" in sprs and "32 CFR 170.22" in sprs
+
+
 def test_low_confidence_rows_are_marked_in_the_summary(client):
     assessment = start(client)
     save_head_start(assessment=assessment, edition="2022", control_ids=["A.5.8", "A.8.5", "A.5.16"])

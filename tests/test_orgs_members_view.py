@@ -127,3 +127,68 @@ def test_creating_an_organisation_makes_the_creator_its_owner(org_people):
     assert client.post(reverse("orgs:create"), {"name": "Initech"}).status_code == 302
     membership = Membership.objects.get(user=org_people["loner"])
     assert (membership.organization.name, membership.role) == ("Initech", Role.OWNER)
+
+
+def test_an_owner_over_the_invitation_limit_gets_429_with_retry_after_and_nothing_is_sent(org_people, monkeypatch):
+    from types import SimpleNamespace
+
+    from cmmc_site import ratelimit
+    from orgs.views import INVITE_LIMIT
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+    url = reverse("orgs:invite", args=[org_people["acme"].public_id])
+    owner = org_people["clients"]["owner"]
+    for n in range(INVITE_LIMIT[0]):
+        assert owner.post(url, {"email": f"p{n}@example.test", "role": "viewer"}).status_code == 302
+    response = owner.post(url, {"email": "one.more@example.test", "role": "viewer"})
+    assert response.status_code == 429 and response["Retry-After"] == str(3600 - 30)
+    assert "Too many invitations" in response.content.decode()
+    assert not Invitation.objects.filter(email="one.more@example.test").exists()
+    assert len(mail.outbox) == INVITE_LIMIT[0]
+
+
+class RefusingMailServer:
+    """An email backend whose server is down."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        import smtplib
+
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_when_the_invitation_email_cannot_be_sent_no_invitation_is_left_and_the_owner_is_told(org_people, settings):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingMailServer"}}
+    url = reverse("orgs:invite", args=[org_people["acme"].public_id])
+    response = org_people["clients"]["owner"].post(url, {"email": "consultant@example.test", "role": "viewer"})
+    assert response.status_code == 503
+    assert not Invitation.objects.exists()
+    assert response.context["invite_form"].errors.as_data()["__all__"][0].code == "invitation_not_sent"
+    page = response.content.decode()
+    assert "could not be sent, so no invitation was made" in page
+    assert 'value="consultant@example.test"' in page  # what was typed is kept
+
+
+def test_an_organisation_whose_stored_name_has_a_line_break_still_sends_its_invitation(org_people):
+    acme = org_people["acme"]
+    acme.name = "Acme\r\nBcc: everyone@example.test"  # stored before such names were refused
+    acme.save()
+    response = org_people["clients"]["owner"].post(reverse("orgs:invite", args=[acme.public_id]),
+                                                   {"email": "consultant@example.test", "role": "viewer"})
+    assert response.status_code == 302
+    assert mail.outbox[-1].subject == "[CMMC Ready] You are invited to Acme Bcc: everyone@example.test"
+    assert mail.outbox[-1].to == ["consultant@example.test"] and not mail.outbox[-1].bcc
+    assert Invitation.objects.count() == 1
+
+
+def test_the_invitation_link_is_on_the_site_url_whatever_host_and_port_the_request_named(org_people, settings):
+    settings.SITE_URL = "https://cmmc.example.com"
+    response = org_people["clients"]["owner"].post(reverse("orgs:invite", args=[org_people["acme"].public_id]),
+                                                   {"email": "consultant@example.test", "role": "viewer"},
+                                                   HTTP_HOST="testserver:6666")
+    assert response.status_code == 302
+    body = mail.outbox[-1].body
+    assert "https://cmmc.example.com/invitations/" in body
+    assert "6666" not in body and "testserver" not in body

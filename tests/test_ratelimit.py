@@ -113,3 +113,28 @@ def test_simultaneous_attempts_are_each_counted_so_a_burst_cannot_slip_past_the_
     with ThreadPoolExecutor(max_workers=12) as pool:
         allowed = list(pool.map(attempt, range(12)))
     assert allowed.count(True) == 8 and allowed.count(False) == 4
+
+
+def test_the_recovery_key_429_says_when_to_try_again(clock):
+    browser = Client()
+    for _ in range(RESUME_LIMIT[0]):
+        browser.post(RESUME, {"recovery_key": WRONG})
+    response = browser.post(RESUME, {"recovery_key": WRONG})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "30"  # the clock is 30 s into its minute
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_new_assessment_429_says_when_to_try_again_whether_started_or_imported(clock, settings):
+    import io
+
+    settings.UPLOAD_RATE_LIMIT = (100, 60)  # the import's own upload limit is not what this is about
+    browser = Client()
+    for n in range(CREATE_LIMIT[0]):
+        browser.post(reverse("assessments:start"), INTAKE | {"organization_name": f"Co {n}"})
+    started = browser.post(reverse("assessments:start"), INTAKE)
+    assert started.status_code == 429 and started["Retry-After"] == str(3600 - 30)
+    upload = io.BytesIO(b'{"requirements": {}}')
+    upload.name = "assessment.json"
+    imported = browser.post(reverse("assessments:import"), {"file": upload})
+    assert imported.status_code == 429 and imported["Retry-After"] == str(3600 - 30)

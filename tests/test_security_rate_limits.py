@@ -199,3 +199,15 @@ def test_the_poam_docx_download_over_the_render_limit_gets_429_until_the_window_
     render_clock.now = window_end
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+
+
+def test_a_refused_sign_in_says_when_to_try_again():
+    make_user("owner@acme.test")
+    client = Client()
+    for _ in range(5):
+        _fail_login(client, "owner@acme.test")
+    response = _fail_login(client, "owner@acme.test")
+    assert response.status_code == 429
+    # The longest window of the sign-in limits (5 failures per address per 5 minutes).
+    assert response["Retry-After"] == "300"
+    assert "Too many attempts" in response.content.decode()

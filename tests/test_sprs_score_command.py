@@ -264,3 +264,10 @@ def test_manage_py_prints_json_and_fails_with_one_line(catalog_sqlite, tmp_path)
     assert failed.stderr.decode().splitlines() == [
         f'CommandError: {bad}: requirements["3.1.1"]: 3.1.1 has no partial credit; partially implemented is NOT MET']
     assert scoring.SSP_REQUIREMENT in json.loads(done.stdout)["open"]
+
+
+def test_an_integer_of_5000_digits_exits_non_zero_with_one_clear_line(cli, write):
+    path = write(b'{"requirements": {}, "employee_count": ' + b"9" * 5000 + b"}")
+    code, out, err = cli(path)
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err == f"CommandError: {path}: a number in it is too long (more than 4,300 digits)\n"

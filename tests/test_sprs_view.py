@@ -63,7 +63,11 @@ def test_outsider_and_anonymous_get_404_and_cannot_post(client):
     assert assessment.affirming_official == ""
 
 
-def test_worksheet_lists_exactly_what_sprs_asks_for_level_2(client):
+def rows(doc, testid: str) -> list[str]:
+    return [th.text_content() for th in doc.xpath(f'//table[@data-testid="{testid}"]//th')]
+
+
+def test_worksheet_lists_first_what_32_cfr_170_16_asks_sprs_for_then_what_is_useful_to_have(client):
     assessment = start(client, cage_codes="1abc2 3DEF4", employee_count="42", scope="enclave")
     answer(assessment, {
         "3.1.3": {"status": "not_met", "planned_date": date(2027, 3, 1)},
@@ -76,22 +80,44 @@ def test_worksheet_lists_exactly_what_sprs_asks_for_level_2(client):
         assessment_date=date(2026, 11, 2), affirming_official="Jo Smith, CEO", ssp_name="Acme SSP",
         ssp_version="2.1", ssp_date=date(2026, 10, 30), conditional_status_date=date(2026, 11, 20))
     _, doc = get(client, assessment)
-    rows = [th.text_content() for th in doc.xpath('//table[@data-testid="sprs-fields"]//th')]
-    assert rows == ["Date of the assessment", "Summary score", "Assessment scope", "CAGE code(s) covered",
-                    "Employee count", "System Security Plan", "Plan of Action completion date", "Status type",
-                    "Affirming official"]
+    # 170.16(a)(1)(i)(A)-(F), in the rule's order; then the affirmation (170.22); then the rest, plainly labelled.
+    assert rows(doc, "sprs-fields") == ["CMMC level", "CMMC status date", "CMMC assessment scope", "CAGE code(s)",
+                                        "Overall Level 2 self-assessment score",
+                                        "POA&M usage and compliance status"]
+    assert "32 CFR 170.16(a)(1)(i)" in text_of(doc, "sprs-fields-source")
+    assert rows(doc, "sprs-affirmation") == ["Affirming official"]
+    assert rows(doc, "sprs-extra") == ["Date of the assessment", "Employee count", "System Security Plan",
+                                       "Plan of Action completion date"]
+    headings = [" ".join(h.text_content().split()) for h in doc.xpath("//article//h2")]
+    assert headings == ["What SPRS asks for", "The CMMC status SPRS will show", "Affirmation",
+                        "Also useful to have at hand"]
+    assert "32 CFR 170.16(a)(1)(i) does not list these" in text_of(doc, "sprs-extra-note")
+    assert text_of(doc, "level") == "Level 2 (Self)"
+    # The status date is the day of submission (170.4), never the assessment date.
+    status_date = text_of(doc, "status-date")
+    assert status_date.startswith("The date you submit") and "32 CFR 170.4" in status_date
+    assert "2026-11-02" not in status_date
     assert text_of(doc, "assessment-date") == "2026-11-02"
     assert text_of(doc, "score") == "107 out of 110"
+    assert text_of(doc, "poam-usage") == (
+        "POA&M used for 3 open requirements, all of which a POA&M may hold (32 CFR 170.21(a)(2)); to be closed out "
+        "within 180 days of the CMMC status date (32 CFR 170.21(b)).")
     assert text_of(doc, "scope").startswith("Enclave")
     assert text_of(doc, "cage-codes") == "1ABC2, 3DEF4"
     assert text_of(doc, "employee-count") == "42"
     assert text_of(doc, "ssp") == "As entered in the worksheet details below: Name: Acme SSP Version: 2.1 Date: " \
                                   "2026-10-30"
     assert text_of(doc, "poam-date").startswith("2027-05-15 (the latest planned completion date of the 3 open")
-    status = text_of(doc, "status-type")
-    assert status.startswith("Conditional (Level 2)")
+    status = text_of(doc, "status")
+    assert status.startswith("Conditional Level 2 (Self)")
+    assert "It is not something you choose or type." in status
     assert "POA&M closeout deadline: 2027-05-19, 180 days from the Conditional status date (2026-11-20)" in status
     assert text_of(doc, "affirming-official") == "Jo Smith, CEO"
+    affirmation = text_of(doc, "affirmation-rule")
+    assert "name, title and contact information" in affirmation and "32 CFR 170.22(a)(2)" in affirmation
+    assert "32 CFR 170.22(a)(3)" in affirmation
+    # The status is computed, never typed: the only field with "status" in its name is the date SPRS showed.
+    assert doc.xpath("//form//*[contains(@name, 'status')]/@name") == ["conditional_status_date"]
     assert not doc.xpath('//*[starts-with(@data-testid, "missing-")]')
     assert not doc.xpath('//*[@data-testid="unanswered"]')
     assert not doc.xpath('//*[@data-testid="poam-late"]')
@@ -114,8 +140,8 @@ def test_missing_values_say_not_set_and_link_to_where_they_are_set(client):
     for name in ("cage_codes", "employee_count"):
         assert doc.xpath(f'//*[@data-testid="missing-{name}"]')[0].getnext().get("href") == settings_url
     assert "no planned completion date" in text_of(doc, "poam-undated")
-    assert "Estimated" not in text_of(doc, "status-type")
-    assert "an estimate until the Conditional status date is set" in text_of(doc, "status-type")
+    assert "Estimated" not in text_of(doc, "status")
+    assert "an estimate until the Conditional status date is set" in text_of(doc, "status")
 
 
 def record(assessment: Assessment, label: str, on: date, *, draft: bool) -> None:
@@ -168,7 +194,8 @@ def test_poam_date_is_not_needed_at_110_and_unknown_without_planned_dates(client
     _, doc = get(client, assessment)
     assert text_of(doc, "score") == "110 out of 110"
     assert text_of(doc, "poam-date") == "Not needed: every requirement is met (score 110)."
-    assert text_of(doc, "status-type") == "Final (Level 2)"
+    assert text_of(doc, "status").startswith("Final Level 2 (Self) Computed from the score")
+    assert text_of(doc, "poam-usage") == "No POA&M: every requirement is met."
     answer(assessment, {"3.1.3": "not_met", "3.1.4": {"status": "not_met", "planned_date": date(2027, 1, 1)}})
     _, doc = get(client, assessment)
     assert text_of(doc, "poam-date").startswith("2027-01-01")
@@ -181,7 +208,8 @@ def test_no_ssp_means_no_score_and_a_blank_assessment_never_shows_110(client):
     _, doc = get(client, assessment)
     assert text_of(doc, "score").startswith("No score yet")
     assert "109 requirements still unanswered" in text_of(doc, "unanswered")
-    assert text_of(doc, "status-type") == "Not decided: 109 requirements unanswered"
+    assert text_of(doc, "status").startswith("Not decided: 109 requirements unanswered")
+    assert text_of(doc, "poam-usage") == "Not decided: 109 requirements unanswered."
     with_ssp = start(client, name="Blank Co")
     _, doc = get(client, with_ssp)
     assert text_of(doc, "score") == "-203 out of 110 (provisional: 109 unanswered)"
@@ -192,7 +220,9 @@ def test_blocked_assessment_has_no_cmmc_status(client):
     answer(assessment, {"3.5.3": "partial"})
     _, doc = get(client, assessment)
     assert text_of(doc, "score") == "107 out of 110"
-    assert text_of(doc, "status-type").startswith("No CMMC status")
+    assert text_of(doc, "status").startswith("No CMMC status")
+    assert text_of(doc, "poam-usage") == ("A POA&M cannot give Conditional status here: 1 open requirement is never "
+                                          "allowed on one (32 CFR 170.21(a)(2)).")
 
 
 def test_post_saves_the_details_and_only_them(client):
@@ -261,17 +291,25 @@ def test_level1_worksheet_shows_the_level1_fields_and_no_score(client):
     answer(assessment, {})
     Assessment.objects.filter(pk=assessment.pk).update(assessment_date=date(2026, 11, 2), affirming_official="Jo")
     response, doc = get(client, assessment)
-    rows = [th.text_content() for th in doc.xpath('//table[@data-testid="sprs-fields"]//th')]
-    assert rows == ["CMMC level", "CMMC status date", "Assessment scope", "CAGE code(s)", "Compliance result",
-                    "Affirming official"]
-    assert text_of(doc, "level") == "Level 1 (self-assessment)"
-    assert text_of(doc, "status-date").startswith("2026-11-02")
+    # 170.15(a)(1)(i)(A)-(E), then the affirmation, then the assessment date as something useful to have.
+    assert rows(doc, "sprs-fields") == ["CMMC level", "CMMC status date", "CMMC assessment scope", "CAGE code(s)",
+                                        "Compliance result"]
+    assert "32 CFR 170.15(a)(1)(i)" in text_of(doc, "sprs-fields-source")
+    assert rows(doc, "sprs-affirmation") == ["Affirming official"]
+    assert rows(doc, "sprs-extra") == ["Date of the assessment"]
+    assert text_of(doc, "level") == "Level 1 (Self)"
+    assert text_of(doc, "status-date").startswith("The date you submit")
+    assert "2026-11-02" not in text_of(doc, "status-date")
+    assert text_of(doc, "assessment-date") == "2026-11-02"
     assert text_of(doc, "compliance").startswith("Met")
+    assert text_of(doc, "status").startswith("Final Level 1 (Self) Computed from the compliance result")
+    assert "32 CFR 170.22(b)(1)" in text_of(doc, "affirmation-rule")
     assert not doc.xpath('//*[@data-testid="score"]') and "out of 110" not in response.content.decode()
     assert set(response.context["form"].fields) == {"assessment_date", "affirming_official"}
     answer(assessment, {"3.1.1": "not_met"})
     _, doc = get(client, assessment)
     assert text_of(doc, "compliance").startswith("Not met: 1 requirement not met; Level 1 allows no POA&M")
+    assert text_of(doc, "status").startswith("No CMMC status")
 
 
 def test_level1_post_ignores_level2_fields(client):

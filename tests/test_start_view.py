@@ -9,6 +9,7 @@ from django.urls import reverse
 from assessments.access import SESSION_KEY
 from assessments.models import Answer, Assessment
 from assessments.records import score_assessment
+from controls.models import Requirement
 from orgs.models import Membership, Role
 
 from .personas import make_org, make_user, signed_in
@@ -31,6 +32,25 @@ def test_the_start_page_needs_no_account_and_is_private(client):
     assert {"organization_name", "target_level", "scope", "cage_codes", "employee_count", "has_ssp"} <= names
     assert "No account needed" in text(doc.xpath("//main")[0])
     assert_private(response)
+
+
+def questions_asked(doc) -> int:
+    """The form's questions: each named control once (a radio group is one question), the CSRF token aside."""
+    names = set(doc.xpath("//main//form[@method='post']//*[@name]/@name")) - {"csrfmiddlewaretoken"}
+    return len(names)
+
+
+@pytest.mark.parametrize("persona, count", [(None, 7), ("owner", 8)])
+def test_the_start_page_says_how_many_questions_it_asks_and_what_each_level_has(client, org_people, persona, count):
+    """A Level 1 assessment is 17 practices, not 110; a member also chooses the organisation, one question more."""
+    asker = org_people["clients"][persona] if persona else client
+    doc = html(asker.get(reverse("assessments:start"), {"target_level": "l1"}))
+    assert questions_asked(doc) == count
+    assert Requirement.objects.exclude(level1_id="").count() == 17  # the catalog's Level 1 practices
+    assert text(doc.xpath("//*[@data-testid='what-follows']")[0]) == (
+        f"{count} questions, then the requirements family by family: the 110 of NIST SP 800-171 Rev 2 for Level 2, "
+        "or for Level 1 the 17 practices that present the 15 requirements of FAR 52.204-21. Everything is saved as "
+        "you answer.")
 
 
 def test_starting_creates_the_assessment_and_only_this_browser_can_open_it(client):

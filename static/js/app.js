@@ -101,7 +101,9 @@ function failureReason(status) {
 
 function isAnswerRequest(evt) {
   const elt = evt.detail && evt.detail.elt;
-  return elt && elt.closest && elt.closest(".requirement-block");
+  // A save posts; "Keep the saved version" only gets the block as stored.
+  const config = evt.detail && evt.detail.requestConfig;
+  return elt && elt.closest && elt.closest(".requirement-block") && !(config && config.verb === "get");
 }
 
 // What the user chose and typed in a requirement block (its answer form and objective forms), as sent, to notice
@@ -188,7 +190,231 @@ document.addEventListener("htmx:timeout", (evt) => {
   showState(evt.detail.elt, "Not saved — " + failureReason(0), "text-danger");
 });
 
-// Leaving the page with an answer that did not save: let the browser ask first.
-window.addEventListener("beforeunload", (event) => {
-  if (document.querySelector(".requirement-block.not-saved")) event.preventDefault();
+// --- Leaving the page: saves first ---------------------------------------------------------------------------
+// An answer form saves 200 ms after a change ("change delay:200ms"), and a save takes a moment to come back: a link
+// clicked in between would leave the page and lose the answer without a word. So while a save is waiting or on its
+// way, a click on a link (or a plain form's submit) sends what is waiting, waits for every save to finish, then goes
+// on; if a save failed, it stays and says so. beforeunload covers what no click announces (closing the tab, the
+// back button, a typed address).
+
+const requestsInFlight = new Set(); // the XMLHttpRequests htmx sent that have not ended
+const waitingToSave = new Map(); // form -> whether we already asked it to save now; it has a change not yet sent
+let leaving = false; // the user chose to leave although something is not saved: ask nothing more
+
+function savesOnChange(form) {
+  return !!form && form.hasAttribute("hx-post") && /(^|,)\s*change\b/.test(form.getAttribute("hx-trigger") || "");
+}
+
+// Capture: noted before htmx's own listener on the form sends the save (or schedules it after the delay).
+document.addEventListener("change", (evt) => {
+  const form = evt.target.closest && evt.target.closest("form");
+  if (savesOnChange(form)) waitingToSave.set(form, false);
+}, true);
+
+document.addEventListener("htmx:beforeSend", (evt) => {
+  const form = evt.detail.elt.closest && evt.detail.elt.closest("form");
+  if (form) waitingToSave.delete(form);
+  const xhr = evt.detail.xhr;
+  requestsInFlight.add(xhr);
+  xhr.addEventListener("loadend", () => requestsInFlight.delete(xhr));
 });
+
+function savesPending() {
+  // A form replaced by a save's reply is gone, and so is its scheduled save: what was typed in it meanwhile is
+  // re-sent from its replacement (typedDuringSave above).
+  for (const form of waitingToSave.keys()) if (!form.isConnected) waitingToSave.delete(form);
+  return requestsInFlight.size > 0 || waitingToSave.size > 0 || typedDuringSave.size > 0;
+}
+
+function sendWaitingSaves() {
+  // Only forms that also save on submit can be asked to save now; the others save at once on change anyway.
+  for (const [form, asked] of waitingToSave) {
+    if (asked || !/\bsubmit\b/.test(form.getAttribute("hx-trigger") || "")) continue;
+    waitingToSave.set(form, true);
+    form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+  }
+}
+
+function failedSaves() {
+  // Each requirement block says "Not saved …" in red next to its Save button (a refused, failed or conflicting save).
+  const blocks = [];
+  for (const state of document.querySelectorAll(".save-state .text-danger")) {
+    const block = state.closest(".requirement-block") || state.closest("form");
+    if (block && !blocks.includes(block)) blocks.push(block);
+  }
+  return blocks;
+}
+
+function leaveNotice() {
+  let notice = document.getElementById("leave-notice");
+  if (!notice) {
+    notice = document.createElement("div");
+    notice.id = "leave-notice";
+    notice.dataset.testid = "leave-notice";
+    document.body.appendChild(notice);
+  }
+  return notice;
+}
+
+function hideLeaveNotice() {
+  const notice = document.getElementById("leave-notice");
+  if (notice) notice.remove();
+}
+
+function showSaving() {
+  const notice = leaveNotice();
+  notice.className = "alert alert-info shadow leave-notice";
+  notice.setAttribute("role", "status");
+  notice.textContent = "Saving your last change before leaving…";
+}
+
+function showNotSaved(blocks, go, stillSaving) {
+  const notice = leaveNotice();
+  notice.className = "alert alert-danger shadow leave-notice";
+  notice.setAttribute("role", "alert");
+  notice.replaceChildren();
+  const text = document.createElement("p");
+  text.className = "mb-2";
+  const names = blocks.map((b) => (b.id || "").replace(/^req-/, "")).filter(Boolean);
+  if (stillSaving) {
+    text.textContent = "Your last change is still being saved (the server is slow or cannot be reached). " +
+      "If you leave now it may be lost.";
+  } else {
+    text.textContent = (names.length === 1 ? "Your answer to " + names[0] + " is not saved"
+      : names.length ? "Your answers to " + names.join(", ") + " are not saved" : "A change on this page is not saved") +
+      " (the reason is next to it). If you leave now it is lost.";
+  }
+  const stay = document.createElement("button");
+  stay.type = "button";
+  stay.className = "btn btn-sm btn-primary me-2";
+  stay.textContent = "Stay on this page";
+  stay.addEventListener("click", () => {
+    hideLeaveNotice();
+    const first = blocks[0];
+    if (first) {
+      first.scrollIntoView({ block: "center" });
+      const control = first.querySelector("button, textarea, input:not([type=hidden])");
+      if (control) control.focus({ preventScroll: true });
+    }
+  });
+  const leave = document.createElement("button");
+  leave.type = "button";
+  leave.className = "btn btn-sm btn-outline-danger";
+  leave.textContent = "Leave anyway";
+  leave.addEventListener("click", () => {
+    leaving = true;
+    hideLeaveNotice();
+    go();
+  });
+  notice.append(text, stay, leave);
+  stay.focus();
+}
+
+let leaveAfter = null; // where to go once the saves are done (the latest click wins)
+let waitTimer = null;
+const WAIT_LIMIT_MS = 20000;
+
+function leaveAfterSaves(go) {
+  leaveAfter = go;
+  if (waitTimer !== null) return; // already waiting
+  const started = Date.now();
+  const check = () => {
+    waitTimer = null;
+    sendWaitingSaves();
+    if (savesPending()) {
+      const waited = Date.now() - started;
+      if (waited > WAIT_LIMIT_MS) {
+        showNotSaved(failedSaves(), leaveAfter, true);
+        return;
+      }
+      if (waited > 300) showSaving();
+      waitTimer = setTimeout(check, 50);
+      return;
+    }
+    const failed = failedSaves();
+    if (failed.length) {
+      showNotSaved(failed, leaveAfter, false);
+      return;
+    }
+    hideLeaveNotice();
+    leaveAfter();
+  };
+  check();
+}
+
+function mustWaitBeforeLeaving() {
+  return !leaving && (savesPending() || failedSaves().length > 0);
+}
+
+document.addEventListener("click", (evt) => {
+  if (evt.defaultPrevented || evt.button !== 0 || evt.metaKey || evt.ctrlKey || evt.shiftKey || evt.altKey) return;
+  const link = evt.target.closest && evt.target.closest("a[href]");
+  if (!link || link.hasAttribute("download") || (link.target && link.target !== "_self")) return;
+  const url = new URL(link.href, window.location.href);
+  const here = window.location;
+  // A link to a place on this same page only scrolls: nothing is left.
+  if (url.hash && url.origin === here.origin && url.pathname === here.pathname && url.search === here.search) return;
+  if (!mustWaitBeforeLeaving()) return;
+  evt.preventDefault();
+  leaveAfterSaves(() => window.location.assign(link.href));
+});
+
+document.addEventListener("submit", (evt) => {
+  const form = evt.target;
+  // htmx forms save in place (htmx cancels their submit); only a plain form's submit leaves the page.
+  if (evt.defaultPrevented || !form.matches || form.matches("[hx-post], [hx-get]")) return;
+  if (!mustWaitBeforeLeaving()) return;
+  evt.preventDefault();
+  const submitter = evt.submitter && evt.submitter.form === form ? evt.submitter : null;
+  leaveAfterSaves(() => {
+    leaving = true; // what was waiting is saved, or the user chose to leave: let this submit through
+    form.requestSubmit(submitter);
+  });
+});
+
+// Leaving without a click (closing the tab, the back button): let the browser ask while a save is waiting, on its
+// way or failed. What is waiting is sent now, so staying gives it the time to arrive.
+window.addEventListener("beforeunload", (event) => {
+  // Text still being typed has not fired "change" (that comes when the field loses focus): count it as waiting.
+  const active = document.activeElement;
+  if (active && active.matches && active.matches("textarea, input[type=text], input[type=date]") &&
+      savesOnChange(active.form) && active.value !== active.defaultValue) {
+    active.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  if (!mustWaitBeforeLeaving()) return;
+  sendWaitingSaves();
+  event.preventDefault();
+});
+
+// --- A file too large to send ------------------------------------------------------------------------------------
+// The server refuses a page whose file is over the limit before reading it, so nothing else typed on the page would
+// arrive either. Say so here, before anything is sent, and keep the page as it is.
+document.addEventListener("submit", (evt) => {
+  const form = evt.target;
+  if (!form.querySelectorAll) return;
+  for (const box of form.querySelectorAll("[data-max-upload-bytes]")) {
+    const input = box.querySelector("input[type=file]");
+    const file = input && input.files && input.files[0];
+    const limit = Number(box.dataset.maxUploadBytes);
+    let message = box.querySelector(".file-too-large");
+    if (!file || !limit || file.size <= limit) {
+      if (message) message.remove();
+      input && input.classList.remove("is-invalid");
+      continue;
+    }
+    evt.preventDefault();
+    evt.stopImmediatePropagation();
+    if (!message) {
+      message = document.createElement("div");
+      message.className = "invalid-feedback d-block file-too-large";
+      message.setAttribute("role", "alert");
+      message.dataset.testid = "file-too-large";
+      input.after(message);
+    }
+    message.textContent = "The file is larger than " + box.dataset.maxUploadMb + " MB: choose a smaller one. " +
+      "Nothing was sent; everything you typed is still here.";
+    input.classList.add("is-invalid");
+    input.focus();
+    return;
+  }
+}, true);
