@@ -1,6 +1,6 @@
 """The whole assessment as one JSON file: the export, the one parser (import and ``manage.py sprs_score``), and the
 import. The format is documented in docs/assessment-json.md; scores always come from ``scoring`` through
-``models.scoring_answers``.
+``records.scoring_answers``.
 """
 
 import json
@@ -18,15 +18,8 @@ from controls.models import Objective, Requirement, catalog_revision
 from orgs.models import Organization
 
 from . import scoring
-from .models import (
-    ANSWER_FIELDS,
-    Answer,
-    Assessment,
-    ObjectiveAnswer,
-    ObjectiveAnswerStatus,
-    catalog_rules,
-    scoring_answers,
-)
+from .models import ANSWER_FIELDS, Answer, Assessment, ObjectiveAnswer, ObjectiveAnswerStatus
+from .records import catalog_rules, scoring_answers
 
 FORMAT = "cmmc-ready.assessment"
 VERSION = 2

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from controls.models import Requirement
@@ -101,7 +102,7 @@ class IntakeForm(OrganizationChoiceMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if explain_switch:
             # The settings page, to someone who may switch: what switching will do, said before it is done
-            # (assessments.models.set_objective_mode does it). ``instance`` holds the stored settings.
+            # (assessments.objective_mode.set_objective_mode does it). ``instance`` holds the stored settings.
             self.fields["objective_mode"].help_text = (
                 SWITCH_OBJECTIVE_MODE_OFF if self.instance.objective_mode else SWITCH_OBJECTIVE_MODE_ON)
 
@@ -144,7 +145,23 @@ def earliest_today() -> date:
     return (timezone.now() - timedelta(hours=12)).date()
 
 
+class MarkedBoundField(BoundField):
+    """A field whose control, while it has errors, is marked as crispy-bootstrap5 marks the fields it renders:
+    Bootstrap's ``is-invalid``, and ``aria-describedby`` naming its message (``<id>-error``, printed by the
+    ``field_errors`` tag of answer_controls); Django adds ``aria-invalid``. For the forms whose templates print
+    their fields by hand (the questionnaire's and the SSP's requirement forms), so the marking is written once."""
+
+    def build_widget_attrs(self, attrs: dict, widget: forms.Widget | None = None) -> dict:
+        widget = widget or self.field.widget
+        if self.errors and not widget.is_hidden:
+            marked = " ".join(filter(None, (widget.attrs.get("class"), attrs.get("class"), "is-invalid")))
+            attrs = {**attrs, "class": marked, "aria-describedby": f"{self.auto_id}-error"}
+        return super().build_widget_attrs(attrs, widget)
+
+
 class AnswerForm(forms.Form):
+    bound_field_class = MarkedBoundField
+
     status = forms.ChoiceField(choices=[("", "Not answered")] + AnswerStatus.choices, required=False,
                                widget=forms.RadioSelect)
     justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=TEXT_MAX,
@@ -179,15 +196,6 @@ class AnswerForm(forms.Form):
         for name, field in self.fields.items():
             if name not in ("status", "version"):
                 field.widget.attrs.setdefault("class", "form-control form-control-sm")
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = attrs.get("class", "") + " is-invalid"
-                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
-                attrs["aria-invalid"] = "true"
 
     def clean_planned_date(self):
         planned = self.cleaned_data.get("planned_date")

@@ -9,7 +9,8 @@ from datetime import date
 from controls.models import Requirement
 
 from . import scoring
-from .models import Answer, AnswerStatus, Assessment, score_assessment
+from .models import Answer, AnswerStatus, Assessment
+from .records import score_assessment
 
 POAM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("requirement", "Requirement"),

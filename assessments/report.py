@@ -80,3 +80,17 @@ def family_losses(result: scoring.Result, names: Mapping[str, str]) -> list[Fami
     lost = result.lost_by_family
     return [FamilyLoss(code=code, name=names.get(code, code), lost=lost.get(code, 0), possible=value)
             for code, value in possible.items()]
+
+
+def family_progress(result: scoring.Result, names: Mapping[str, str]) -> list[dict]:
+    """Each family's answered and open requirements, in catalog order (the overview and the family pages)."""
+    progress: dict[str, dict] = {}
+    for item in result.items:
+        fam = progress.setdefault(item.rule.family, {"code": item.rule.family, "name": names.get(item.rule.family),
+                                                     "total": 0, "answered": 0, "open": 0})
+        fam["total"] += 1
+        fam["answered"] += item.answered
+        fam["open"] += item.is_open and item.answered
+    for fam in progress.values():
+        fam["percent"] = round(100 * fam["answered"] / fam["total"]) if fam["total"] else 0
+    return list(progress.values())

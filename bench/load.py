@@ -42,6 +42,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Sibling modules: this file runs as a script (python bench/load.py), so bench/ is on sys.path.
+from measure import Measure, print_table, ratio
+from procfs import MemorySampler, worker_pids
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench"
@@ -284,87 +288,7 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(10)
 
 
-def _parents() -> dict[int, int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return parents
-
-
-def worker_pids(master: int) -> list[int]:
-    return [pid for pid, parent in _parents().items() if parent == master]
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-class MemorySampler(threading.Thread):
-    """Peak RSS of any one gunicorn worker, and of any render process (a worker's descendant), every 100 ms."""
-
-    def __init__(self, master: int):
-        super().__init__(daemon=True)
-        self.master = master
-        self.worker_peak = 0.0
-        self.render_peak = 0.0
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.wait(0.1):
-            parents = _parents()
-            workers = [pid for pid, parent in parents.items() if parent == self.master]
-            for pid in workers:
-                self.worker_peak = max(self.worker_peak, rss_mb(pid))
-            below = set(workers)
-            for _ in range(3):  # worker -> fork server -> render process
-                below |= {pid for pid, parent in parents.items() if parent in below}
-            for pid in below - set(workers):
-                self.render_peak = max(self.render_peak, rss_mb(pid))
-
-    def __enter__(self) -> MemorySampler:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopping.set()
-        self.join()
-
-
 # --- wrk ---
-
-
-@dataclass
-class Measure:
-    name: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    statuses: dict[int, int]
-    errors: int
-    worker_mb: float
-    render_mb: float = 0.0
-    queries: int | None = None
-    note: str = ""
-    baseline: float = 0.0  # the bare view's requests/s in the same phase
-    guarded: bool = False  # a 503 here is the render guard's answer (busy), not a crash
-
-    def crashed(self, status: int) -> bool:
-        return status >= 500 and not (self.guarded and status == 503)
-
-    @property
-    def server_errors(self) -> int:
-        return sum(c for s, c in self.statuses.items() if self.crashed(s))
 
 
 def run_wrk(master: int, name: str, url: str, script: str, args: list[str], *, threads: int = 2,
@@ -430,25 +354,6 @@ def burst(master: int, name: str, port: int, path: str, cookie: str, body: str, 
         statuses={s: c for s, c in statuses.items() if s}, errors=statuses.get(0, 0),
         worker_mb=memory.worker_peak, render_mb=memory.render_peak, guarded=True,
     )
-
-
-def ratio(rps: float, baseline: float) -> str:
-    return f"{rps / baseline:.2f}" if baseline else "n/a"
-
-
-def print_table(rows: list[Measure]) -> None:
-    header = (f"{'measure':<38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'5xx':>4} "
-              f"{'other non-2xx':<24} {'queries':>7} {'worker MB':>9}")
-    print(header)
-    print("-" * len(header))
-    for m in rows:
-        other = {s: c for s, c in sorted(m.statuses.items()) if s >= 300 and not m.crashed(s)}
-        text = " ".join(f"{s}x{c}" for s, c in other.items()) + (f" socket-errors x{m.errors}" if m.errors else "")
-        print(f"{m.name:<38} {m.rps:>8.1f} {m.p50_ms:>8.1f} {m.p99_ms:>8.1f} {ratio(m.rps, m.baseline):>6} "
-              f"{m.server_errors:>4} {text:<24} {m.queries if m.queries is not None else '':>7} "
-              f"{m.worker_mb:>9.0f}")
-        if m.note:
-            print(f"    {m.note}")
 
 
 def main() -> int:

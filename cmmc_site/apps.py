@@ -1,4 +1,12 @@
+from django.apps import AppConfig
 from django.contrib.staticfiles.apps import StaticFilesConfig
+
+
+class SiteConfig(AppConfig):
+    """The site layer as an app, for its one model: the rate-limit counters (models.py, ratelimit.py)."""
+
+    name = "cmmc_site"
+    verbose_name = "Site"
 
 
 class SiteStaticFilesConfig(StaticFilesConfig):

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse
 
-from . import ratelimit
+from . import ratelimit, security_log
 
 PATH = "/csp-report/"
 MAX_BODY = 16 * 1024
@@ -61,8 +61,6 @@ def violations(payload: object) -> list[dict[str, str]]:
 
 
 def csp_report(request: HttpRequest) -> HttpResponse:
-    from accounts import security  # the security log; imported late: apps load after middleware modules
-
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "POST"})
     content_type = request.content_type or ""
@@ -81,7 +79,7 @@ def csp_report(request: HttpRequest) -> HttpResponse:
     found = violations(payload)
     if found and ratelimit.hit("csp-report", ratelimit.client_ip(request), limit=LIMIT[0], window=LIMIT[1]):
         for violation in found:
-            security.event(request, "csp_violation", "blocked", **violation)
+            security_log.event(request, "csp_violation", "blocked", **violation)
     return HttpResponse(status=204)
 
 

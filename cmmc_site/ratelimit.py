@@ -19,7 +19,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def hit(scope: str, identity: str, *, limit: int, window: int) -> bool:
     """Count one attempt; return False once more than ``limit`` attempts fell in the current window."""
-    from accounts.models import RateCounter
+    from .models import RateCounter  # imported when first used: importing this module never needs the app registry
 
     now = time.time()
     bucket = int(now // window)

@@ -2,7 +2,8 @@
 
 Every render is bounded three ways:
 
-- a rate limit per client, counted in the shared cache so all app servers count together (429);
+- a rate limit per client, counted in the database (cmmc_site/ratelimit.py) so all app servers count together
+  (429);
 - a cap on concurrent renders in this process (``RENDER_CONCURRENCY``), so the worker's other threads keep
   serving pages while documents render (503 + Retry-After when full);
 - the render itself runs in a child process with a wall-clock timeout (``RENDER_TIMEOUT``) and an address-space

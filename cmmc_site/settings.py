@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "cmmc_site.apps.SiteConfig",  # the site layer's own model: the rate-limit counters
     "controls",
     "assessments",
     "accounts",

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from assessments import scoring
-from assessments.models import catalog_rules
+from assessments.records import catalog_rules
 from controls.models import Requirement
 
 from .decision import QUESTIONS, decide

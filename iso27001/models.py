@@ -126,7 +126,8 @@ def remove_head_start(*, assessment: Assessment) -> bool:
 
 def delete_head_starts_for_good(*, assessment_ids: list[int]) -> None:
     """The head starts of these assessments and every history row of them (with the controls each history row
-    held): part of deleting the assessments (assessments.models._delete_for_good)."""
+    held): part of deleting the assessments (registered with
+    assessments.writes.register_deleter in apps.py)."""
     HeadStart.objects.filter(assessment_id__in=assessment_ids).delete()
     history = HeadStart.history.filter(assessment_id__in=assessment_ids)
     # The controls' history table has no foreign key constraint (simple_history's): its rows go first, by hand.

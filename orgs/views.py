@@ -12,13 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import security
 from assessments.access import SESSION_KEY, get_assessment_for_user, granted_ids, private
 from assessments.activity import activity as assessment_activity
-from assessments.models import (
-    Assessment,
-    claim_assessments,
-    delete_assessment,
-    duplicate_assessment,
-    score_assessments,
-)
+from assessments.models import Assessment
+from assessments.records import score_assessments
+from assessments.writes import claim_assessments, delete_assessment, duplicate_assessment
 from cmmc_site import ratelimit
 from cmmc_site.links import absolute_url
 

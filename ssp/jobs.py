@@ -4,7 +4,7 @@ They import their renderer when called, that is in the render child process (who
 loaded already): the web workers never import WeasyPrint themselves.
 """
 
-from .document import SspDocument
+from .blocks import SspDocument
 
 
 def docx(doc: SspDocument) -> bytes:

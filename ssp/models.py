@@ -310,7 +310,8 @@ ROW_MODELS = (Contact, UserRole, HardwareItem, SoftwareItem, Interconnection, Se
 
 def delete_plans_for_good(*, assessment_ids: list[int]) -> None:
     """The plans of these assessments, every row of them and every history row (which would otherwise keep every
-    description ever written): part of deleting the assessments (assessments.models._delete_for_good)."""
+    description ever written): part of deleting the assessments (registered with
+    assessments.writes.register_deleter in apps.py)."""
     # The bytes are never loaded: history makes Django fetch each row it deletes, so these two go first, deferred.
     SspVersion.objects.filter(ssp__assessment_id__in=assessment_ids).defer("docx", "pdf").delete()
     NetworkDiagram.objects.filter(ssp__assessment_id__in=assessment_ids).defer("image").delete()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assessments import scoring
-from assessments.models import Answer, Assessment, score_assessment
+from assessments.models import Answer, Assessment
+from assessments.records import score_assessment
 from controls.models import Family, Objective, Requirement
 
 from . import starting_text

@@ -22,7 +22,18 @@ from docx.shared import Inches
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from .document import BulletList, Fields, Figure, Heading, Paragraph, RequirementEntry, Section, SspDocument, Table
+from .blocks import (
+    BulletList,
+    Fields,
+    Figure,
+    Heading,
+    Paragraph,
+    RequirementEntry,
+    Section,
+    SspDocument,
+    Table,
+    cells,
+)
 
 REFERENCE = Path(__file__).resolve().parent / "templates_docx" / "reference.docx"
 TABLE_STYLE = "Table Grid"
@@ -214,7 +225,7 @@ class _Writer:
             self._cell(cell, header, "SSP Table Heading")
         _repeat_header(table.rows[0])
         for row in block.rows:
-            for cell, value in zip(table.add_row().cells, row, strict=True):
+            for cell, value in zip(table.add_row().cells, cells(row), strict=True):
                 self._cell(cell, value, text_style)
         _widths(table, block.widths)
         self.paragraph("", "SSP Body")

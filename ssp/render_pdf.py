@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .document import Figure, SspDocument
+from .blocks import Figure, SspDocument
 
 # A reserved name (RFC 2606): never resolved, only recognised by the fetcher below.
 HOST = "ssp.invalid"

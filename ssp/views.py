@@ -13,13 +13,16 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
-from assessments.models import ANSWER_FIELDS, Assessment, StaleWrite, TargetLevel, has_ssp, save_answer, today
+from assessments.models import ANSWER_FIELDS, Assessment, TargetLevel, today
+from assessments.records import has_ssp
+from assessments.writes import StaleWrite, save_answer
 from cmmc_site.body_limits import count_upload
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Requirement, catalog_revision
 
 from . import images, jobs
-from .document import MAX_PLAN_CHARS, ChangeRow, SspDocument, build_document
+from .blocks import MAX_PLAN_CHARS, ChangeRow, SspDocument
+from .document import build_document
 from .forms import (
     ContactForm,
     DiagramForm,

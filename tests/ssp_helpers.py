@@ -1,12 +1,24 @@
-"""Shared set-up for the SSP tests (not a test module): an assessment with its plan, filled to a chosen degree."""
+"""Shared set-up for the SSP tests (not a test module): an assessment with its plan, filled to a chosen degree; the
+fixtures and helpers of the SSP view tests."""
 
+import io
+import itertools
+import re
 from datetime import date, timedelta
 
+import lxml.html
+import pytest
+from django.db import models
 from django.test import Client
+from django.urls import reverse
+from PIL import Image
 
 from assessments.models import RESPONSIBLE_MAX, TEXT_MAX, Answer, Assessment
+from cmmc_site import render_guard
 from controls.models import Requirement
-from ssp.document import MAX_PLAN_CHARS, build_document
+from ssp.blocks import MAX_PLAN_CHARS
+from ssp.document import build_document
+from ssp.forms import UserRoleFormSet
 from ssp.models import (
     DESCRIPTION_MAX,
     NARRATIVE_MAX,
@@ -21,6 +33,8 @@ from ssp.models import (
     UserRole,
     create_ssp,
 )
+from ssp.records import RequirementRecord, records
+from ssp.views import TABLES
 
 from .personas import start_anonymous
 
@@ -197,3 +211,127 @@ def requirement_blocks(text: str, doc) -> dict[str, tuple[str, str]]:
         description = block.split(label, 1)[1].split(" Rationale for not applicable", 1)[0].strip()
         found[entry.nist_id] = (status[1] if status else "", description)
     return found
+
+
+# --- Fixtures of the SSP view tests (test_ssp_*_view.py, test_ssp_access.py import them by these names) -------------
+
+
+@pytest.fixture(name="fresh_render_slots", autouse=True)
+def fresh_render_slots_fixture() -> None:
+    render_guard.reset_slots()
+
+
+@pytest.fixture(name="assessment")
+def assessment_fixture(client: Client) -> Assessment:
+    assessment = start_assessment(client)
+    answer_all(assessment, not_met=("3.1.3",), na=("3.1.16",))
+    return assessment
+
+
+@pytest.fixture(name="ssp")
+def ssp_fixture(assessment: Assessment) -> SystemSecurityPlan:
+    return plan_for(assessment)
+
+
+# --- Helpers of the SSP view tests -------------------------------------------------------------------------------
+
+
+def url(name: str, assessment, *args) -> str:
+    return reverse(f"ssp:{name}", args=[assessment.public_id, *args])
+
+
+def page(response) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(response.content.decode())
+
+
+def textarea(html: lxml.html.HtmlElement, field_id: str) -> str:
+    """A textarea's value as a browser reads it (the newline right after the opening tag is not content)."""
+    text = html.xpath("//textarea[@id=$i]", i=field_id)[0].text or ""
+    return text[1:] if text.startswith("\n") else text
+
+
+def png_bytes(size=(120, 60)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def requirement_data(rec: RequirementRecord, **overrides) -> dict:
+    """What the step-3 form posts for a requirement, as the page shows it."""
+    prefix = "r" + rec.requirement.nist_id.replace(".", "-")
+    answer = rec.answer
+    data = {"status": answer.status, "note": rec.description, "justification": answer.justification,
+            "responsible": answer.responsible, "evidence": answer.evidence, "poam_reference": answer.poam_reference,
+            "planned_date": answer.planned_date.isoformat() if answer.planned_date else "",
+            "version": answer.version}
+    data |= overrides
+    return {f"{prefix}-{key}": value for key, value in data.items()}
+
+
+def get_row(ssp, nist_id: str) -> RequirementRecord:
+    _, (rec,) = records(ssp.assessment, requirement=Requirement.objects.get(nist_id=nist_id))
+    return rec
+
+
+ROW_MODELS = {name: formset.model for name, formset in TABLES} | {"roles": UserRoleFormSet.model}
+
+
+ROW_FORMSETS = dict(TABLES) | {"roles": UserRoleFormSet}
+
+
+def model_field(name: str) -> models.Field:
+    """The model field behind a posted name: ``hardware-3-component``, ``system_owner-email`` or ``boundary``."""
+    if row := re.fullmatch(r"(\w+)-\d+-(\w+)", name):
+        return ROW_MODELS[row[1]]._meta.get_field(row[2])
+    if "-" in name:
+        return Contact._meta.get_field(name.split("-", 1)[1])
+    return SystemSecurityPlan._meta.get_field(name)
+
+
+def fill_everything():
+    """A ``fill`` for browser_submission: every visible field at its model's limit, each value different."""
+    seeds = itertools.count()
+
+    def fill(el) -> str | None:
+        name, seed = el.get("name"), next(seeds)
+        if "__prefix__" in name:
+            return None  # the hidden template row (crispy's empty form): sent as the page has it, empty
+        field = model_field(name)
+        if isinstance(field, models.EmailField):
+            return f"person{seed}@example.com"
+        if isinstance(field, models.IntegerField):
+            return str(seed)
+        return words(field.max_length, seed)
+    return fill
+
+
+def last_choice(name: str, values: list[str]) -> str:
+    return values[-1]
+
+
+def posted_rows(pairs: list[tuple[str, str]], table: str) -> list[dict]:
+    """The rows of ``table`` in the order posted, as {field: value}."""
+    rows: dict[int, dict] = {}
+    for name, value in pairs:
+        if (row := re.fullmatch(rf"{table}-(\d+)-(\w+)", name)) and row[2] not in ("id", "ssp", "DELETE"):
+            rows.setdefault(int(row[1]), {})[row[2]] = value
+    return [rows[i] for i in sorted(rows)]
+
+
+def stored_rows(ssp: SystemSecurityPlan, table: str) -> list[dict]:
+    fields = list(ROW_FORMSETS[table].form.base_fields)
+    return [{k: str(v) for k, v in row.items()}
+            for row in ROW_MODELS[table].objects.filter(ssp=ssp).order_by("pk").values(*fields)]
+
+
+def refusal(response) -> tuple[int, list[str]]:
+    """Why a post was not saved: the page's heading and the messages next to the fields."""
+    texts = page(response).xpath("//h1//text() | //*[contains(@class, 'invalid-feedback')]//text()")
+    return response.status_code, [t.strip() for t in texts if t.strip()]
+
+
+def most_fields(form_class, tables: list[str], *, named_buttons: int = 1) -> int:
+    """What a page posts at most, from the definitions: the CSRF token, the form's fields, the pressed button, and per
+    table its 4 management fields and (ROWS_MAX + the template row) x (its fields + id, plan id, Delete)."""
+    rows = sum(4 + (ROWS_MAX + 1) * (len(ROW_FORMSETS[t].form.base_fields) + 3) for t in tables)
+    return 1 + len(form_class.base_fields) + named_buttons + rows

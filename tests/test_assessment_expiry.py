@@ -14,7 +14,8 @@ from django.utils import timezone
 from PIL import Image
 
 from assessments.access import SESSION_KEY
-from assessments.models import Answer, Assessment, claim_assessments
+from assessments.models import Answer, Assessment
+from assessments.writes import claim_assessments
 from ssp.models import create_ssp, record_version
 from tests.personas import make_assessment, make_org, make_user, signed_in
 

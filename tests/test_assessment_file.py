@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from assessments import assessment_file
-from assessments.models import Answer, Assessment, ObjectiveAnswer, score_assessment
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.records import score_assessment
 from controls.models import Objective, Requirement, catalog_revision
 
 from .export_helpers import answer, make

@@ -6,18 +6,10 @@ SSP answer."""
 
 import pytest
 
-from assessments.models import (
-    Answer,
-    Assessment,
-    ObjectiveAnswer,
-    StaleWrite,
-    has_ssp,
-    save_answer,
-    save_objective_answer,
-    score_assessment,
-    set_objective_mode,
-    set_ssp_answer,
-)
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.objective_mode import set_objective_mode
+from assessments.records import has_ssp, score_assessment
+from assessments.writes import StaleWrite, save_answer, save_objective_answer, set_ssp_answer
 from controls.models import Objective, Requirement
 
 pytestmark = pytest.mark.django_db

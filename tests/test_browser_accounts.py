@@ -14,7 +14,8 @@ from django.core import mail
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 
-from assessments.models import Answer, Assessment, score_assessment
+from assessments.models import Answer, Assessment
+from assessments.records import score_assessment
 
 from .personas import PASSWORD, make_assessment, make_org, make_user, totp_code, totp_now
 from .test_browser_questionnaire import click, css, field, radio, save_state, start_through_the_form, wait

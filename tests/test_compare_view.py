@@ -7,7 +7,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessments.models import Answer, Assessment, ObjectiveAnswer, score_assessment
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.records import score_assessment
 from controls.models import Objective, Requirement
 from tests.personas import make_assessment
 from tests.timeline_helpers import rich_assessment, snapshots

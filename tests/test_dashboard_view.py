@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import score_assessment
+from assessments.records import score_assessment
 from tests.personas import make_assessment, make_org, signed_in, start_anonymous
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import Answer, Assessment, ObjectiveAnswer, duplicate_assessment
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.writes import duplicate_assessment
 from tests.personas import make_assessment, start_anonymous
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from assessments import scoring
-from assessments.models import catalog_rules
+from assessments.records import catalog_rules
 from controls.models import Requirement
 from guidance.examples import EXAMPLE_GAPS, example_answers, no_ssp_answers, variant_answers
 

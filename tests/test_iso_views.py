@@ -9,7 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.models import Answer, score_assessment
+from assessments.models import Answer
+from assessments.records import score_assessment
 from controls.models import Requirement
 from iso27001.hints import hints_for
 from iso27001.mapping import FIXTURE

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from assessments.forms import AnswerForm
-from assessments.models import Answer, Assessment, ObjectiveAnswer, ObjectiveAnswerStatus, score_assessment, today
+from assessments.models import Answer, Assessment, ObjectiveAnswer, ObjectiveAnswerStatus, today
+from assessments.records import score_assessment
 from assessments.scoring import SSP_REQUIREMENT
 from controls.models import Objective, Requirement
 

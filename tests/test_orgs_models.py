@@ -3,7 +3,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from assessments.models import Answer, Assessment, claim_assessments
+from assessments.models import Answer, Assessment
+from assessments.writes import claim_assessments
 from orgs.models import (
     Invitation,
     Membership,

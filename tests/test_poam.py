@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from assessments import poam, scoring, spreadsheets
-from assessments.models import score_assessment
+from assessments.records import score_assessment
 from controls.models import Requirement
 
 from .export_helpers import answer, make

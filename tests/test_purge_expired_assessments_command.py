@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from assessments.models import Answer, Assessment, ObjectiveAnswer, purge_expired_assessments
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.writes import purge_expired_assessments
 from iso27001.models import HeadStart, save_head_start
 from ssp.models import ROW_MODELS, SspVersion, SystemSecurityPlan, create_ssp, record_version
 from tests.personas import make_assessment, make_org

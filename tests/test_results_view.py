@@ -5,7 +5,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import Assessment, score_assessment, today
+from assessments.models import Assessment, today
+from assessments.records import score_assessment
 from controls.models import Family, Requirement
 
 from .report_helpers import ONE_POINT_POAM, answer, start

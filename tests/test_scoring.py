@@ -114,7 +114,7 @@ def implement(base: dict[str, Answer], items: Iterable[scoring.Item]) -> dict[st
 
 
 def test_the_fixture_rules_are_exactly_what_catalog_rules_reads_from_the_database(db):
-    from assessments.models import catalog_rules
+    from assessments.records import catalog_rules
 
     assert tuple(catalog_rules()) == RULES
 
@@ -867,7 +867,9 @@ def test_objective_answers_score_like_their_rolled_up_requirement_answers(data):
 
 
 def test_score_assessment_reads_a_real_assessments_answers(db):
-    from assessments.models import Assessment, save_answer, score_assessment
+    from assessments.models import Assessment
+    from assessments.records import score_assessment
+    from assessments.writes import save_answer
     from controls.models import Requirement
 
     assessment = Assessment.objects.create(organization_name="Acme", target_level="l2")
@@ -881,7 +883,9 @@ def test_score_assessment_reads_a_real_assessments_answers(db):
 
 
 def test_score_assessment_rolls_up_stored_objective_answers(db):
-    from assessments.models import Assessment, save_answer, save_objective_answer, score_assessment
+    from assessments.models import Assessment
+    from assessments.records import score_assessment
+    from assessments.writes import save_answer, save_objective_answer
     from controls.models import Objective, Requirement
 
     assessment = Assessment.objects.create(organization_name="Acme", target_level="l2", objective_mode=True)

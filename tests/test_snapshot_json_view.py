@@ -7,7 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments import assessment_file
-from assessments.models import Answer, score_assessment
+from assessments.models import Answer
+from assessments.records import score_assessment
 from tests.timeline_helpers import rich_assessment
 from timeline.snapshots import take_snapshot
 

@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import Answer, Assessment, ObjectiveAnswer, score_assessment
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.records import score_assessment
 from tests.personas import start_anonymous
 from tests.timeline_helpers import rich_assessment
 from timeline.snapshots import take_snapshot

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from assessments import assessment_file, scoring
 from assessments.management.commands.sprs_score import Command
-from assessments.models import Answer, Assessment, ObjectiveAnswer, score_assessment
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.records import score_assessment
 from controls.models import Objective, Requirement
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,9 @@ from assessments.models import Answer
 from assessments.poam import poam_rows
 from controls.models import Family, Objective, Requirement
 from ssp import starting_text
-from ssp.document import ChangeRow, build_document, clean, soften
-from ssp.models import ImplementationStatus, SystemSecurityPlan, create_ssp
+from ssp.blocks import ChangeRow, PoamRow, ProviderRow, Table, UserRoleRow, cells, clean, soften
+from ssp.document import build_document
+from ssp.models import ImplementationStatus, Responsibility, ServiceProvider, SystemSecurityPlan, create_ssp
 from ssp.records import records
 
 from .ssp_helpers import PLANNED_DATE, answer_all, complete, plan_for, start_assessment
@@ -156,15 +157,31 @@ def test_record_of_changes_ends_with_the_version_being_generated(assessment):
     doc = build_document(ssp, version="1.0", on=date(2026, 3, 5),
                          change=ChangeRow("1.0", date(2026, 3, 5), "Initial version", "Pat Doe"))
     table = doc.section("4").blocks[1]
-    assert table.rows == (("1.0", "2026-03-05", "Initial version", "Pat Doe"),)
+    assert table.rows == (ChangeRow("1.0", date(2026, 3, 5), "Initial version", "Pat Doe"),)
+    assert [cells(row) for row in table.rows] == [("1.0", "2026-03-05", "Initial version", "Pat Doe")]
 
 
 def test_poam_appendix_is_the_assessments_poam(assessment):
     ssp = complete(plan_for(assessment))
     table = build_document(ssp).poam_section.blocks[1]
     expected = [r["requirement"] for r in poam_rows(assessment)]
-    assert [cells[0].split()[0] for cells in table.rows] == expected == ["3.13.11", "3.1.3"]
-    assert table.rows[1][5] == PLANNED_DATE.isoformat()
+    assert [row.requirement for row in table.rows] == expected == ["3.13.11", "3.1.3"]
+    assert table.rows[1].planned_date == PLANNED_DATE and cells(table.rows[1])[5] == PLANNED_DATE.isoformat()
+
+
+def test_table_rows_hold_typed_values_and_the_renderers_text_comes_from_them(assessment):
+    ssp = complete(plan_for(assessment))
+    ServiceProvider.objects.create(ssp=ssp, name="MSP", service="Help desk", responsibility="shared", notes="")
+    doc = build_document(ssp)
+    roles = next(b for b in doc.section("1").blocks if isinstance(b, Table))
+    assert roles.rows == (UserRoleRow("Engineers", 12, 1), UserRoleRow("Total", 12, 1, total=True))
+    assert [cells(row) for row in roles.rows] == [("Engineers", "12", "1"), ("Total", "12", "1")]
+    providers = [b for b in doc.section("2").blocks if isinstance(b, Table)][-1]
+    assert providers.rows == (ProviderRow("MSP", "Help desk", "shared", ""),)
+    assert cells(providers.rows[0])[2] == Responsibility("shared").label
+    first = doc.poam_section.blocks[1].rows[0]
+    assert isinstance(first, PoamRow) and isinstance(first.points, int) and first.poam_eligible is False
+    assert cells(first)[3] == f"No. {first.why_not}"
 
 
 def test_the_plan_never_lists_itself_in_its_own_poam(assessment):
@@ -172,7 +189,7 @@ def test_the_plan_never_lists_itself_in_its_own_poam(assessment):
     ssp = complete(plan_for(assessment))
     assert "3.12.4" in [r["requirement"] for r in poam_rows(assessment)]  # the assessment's POA&M has it
     table = build_document(ssp).poam_section.blocks[1]
-    assert "3.12.4" not in [cells[0].split()[0] for cells in table.rows]
+    assert "3.12.4" not in [row.requirement for row in table.rows]
     assert "planned_date_missing" not in {i.code for i in build_document(ssp).issues if "3.12.4" in i.message}
 
 

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 
 from assessments.models import Answer
 from ssp import render_docx, render_pdf
-from ssp.document import Table, build_document
+from ssp.blocks import Table
+from ssp.document import build_document
 from ssp.models import NetworkDiagram, SystemSecurityPlan
 
 from .ssp_helpers import (

@@ -14,7 +14,8 @@ from PIL.PngImagePlugin import PngInfo
 from assessments.models import Answer
 from cmmc_site.render_guard import run_limited
 from ssp import images, jobs, render_docx, render_pdf
-from ssp.document import MAX_PLAN_CHARS, build_document
+from ssp.blocks import MAX_PLAN_CHARS
+from ssp.document import build_document
 
 from .ssp_helpers import (
     answer_all,
@@ -152,7 +153,7 @@ def test_urls_in_user_text_stay_text_in_both_documents(client, listener):
 
 @pytest.mark.django_db
 def test_100_kb_in_one_field_still_renders_both_documents(client):
-    """Forms refuse it (tests/test_ssp_views.py); text written by other means must still render, not hang."""
+    """Forms refuse it (tests/test_ssp_*_view.py); text written by other means must still render, not hang."""
     assessment = start_assessment(client)
     answer_all(assessment)
     ssp = complete(plan_for(assessment))

@@ -7,7 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.access import SESSION_KEY
-from assessments.models import Answer, Assessment, score_assessment
+from assessments.models import Answer, Assessment
+from assessments.records import score_assessment
 from controls.models import Requirement
 from orgs.models import Membership, Role
 

@@ -8,15 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments import assessment_file, scoring
-from assessments.models import (
-    Answer,
-    Assessment,
-    ObjectiveAnswer,
-    catalog_rules,
-    delete_assessment,
-    purge_expired_assessments,
-    score_assessment,
-)
+from assessments.models import Answer, Assessment, ObjectiveAnswer
+from assessments.records import catalog_rules, score_assessment
+from assessments.writes import delete_assessment, purge_expired_assessments
 from controls.models import Requirement
 from ssp.models import create_ssp, record_version
 from tests.personas import make_org

@@ -5,7 +5,8 @@ from django.shortcuts import render
 
 from assessments import assessment_file
 from assessments.access import READ, get_assessment_for_user, private, require_methods
-from assessments.models import AnswerStatus, Assessment, catalog_rules
+from assessments.models import AnswerStatus, Assessment
+from assessments.records import catalog_rules
 from controls.models import Family
 
 from .compare import compare

@@ -10,7 +10,8 @@ from django.utils.http import content_disposition_header
 
 from accounts import security
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
-from assessments.models import Assessment, score_assessment
+from assessments.models import Assessment
+from assessments.records import score_assessment
 
 from . import ics
 from .deadlines import deadlines, validity_end

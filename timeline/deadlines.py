@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from assessments import scoring
-from assessments.models import Answer, Assessment, score_assessment
+from assessments.models import Answer, Assessment
+from assessments.records import score_assessment
 
 from .models import Affirmation, CmmcStatus, Submission
 

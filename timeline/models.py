@@ -1,7 +1,7 @@
 """Snapshots (frozen copies of an assessment), SPRS submission records and affirmations.
 
 This app stands on ``assessments`` (and hears from ``ssp`` through a signal); ``assessments`` never imports it.
-Every row belongs to an assessment and goes with it: deleting the assessment (assessments.models._delete_for_good)
+Every row belongs to an assessment and goes with it: deleting the assessment (assessments.writes.delete_assessment)
 deletes them through the ORM cascade.
 """
 

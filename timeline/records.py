@@ -6,7 +6,8 @@ from datetime import date
 from django.db import transaction
 
 from assessments import assessment_file, scoring
-from assessments.models import Assessment, catalog_rules
+from assessments.models import Assessment
+from assessments.records import catalog_rules
 
 from .compare import compare
 from .models import Affirmation, Snapshot, SnapshotReason, Submission

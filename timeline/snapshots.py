@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import Max
 
 from assessments import assessment_file, scoring
-from assessments.models import Assessment, catalog_rules, scoring_answers
+from assessments.models import Assessment
+from assessments.records import catalog_rules, scoring_answers
 
 from .models import LABEL_MAX, Snapshot, SnapshotReason
 

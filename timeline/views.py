@@ -8,7 +8,8 @@ from django.utils.http import content_disposition_header
 from accounts import security
 from assessments import assessment_file
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
-from assessments.models import AnswerStatus, Assessment, ObjectiveAnswerStatus, catalog_rules
+from assessments.models import AnswerStatus, Assessment, ObjectiveAnswerStatus
+from assessments.records import catalog_rules
 from controls.models import Requirement
 
 from . import charts

@@ -146,8 +146,9 @@ def objective_choices(field: BoundField) -> SafeString:
     return _choices(field, "form-check form-check-inline small m-0", "")
 
 
-def _errors(field: BoundField) -> SafeString | str:
-    """The field's messages, which the control names in its aria-describedby (AnswerForm.full_clean)."""
+@register.simple_tag
+def field_errors(field: BoundField) -> SafeString | str:
+    """The field's messages, which its control names in its aria-describedby (forms.MarkedBoundField)."""
     if not field.errors:
         return ""
     return format_html('<div class="invalid-feedback d-block" id="{}-error">{}</div>', field.auto_id,
@@ -160,5 +161,5 @@ def answer_fields(form: forms.Form) -> SafeString:
     return format_html_join(
         "\n", '<div class="{}">\n<label class="form-label small mb-0" for="{}">{}</label>\n{}\n{}\n</div>',
         (("col-md-6" if field.name in WIDE_FIELDS else "col-md-4", field.id_for_label, field.label, control(field),
-          _errors(field)) for field in form if field.name not in SKIPPED_FIELDS),
+          field_errors(field)) for field in form if field.name not in SKIPPED_FIELDS),
     )

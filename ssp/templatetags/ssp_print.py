@@ -2,7 +2,7 @@
 
 from django import template
 
-from ssp.document import soften
+from ssp import blocks
 
 register = template.Library()
 
@@ -10,4 +10,10 @@ register = template.Library()
 @register.filter
 def soft(value: object) -> str:
     """User text with break opportunities in very long words. Not marked safe: autoescape still applies."""
-    return soften("" if value is None else str(value))
+    return blocks.soften("" if value is None else str(value))
+
+
+@register.filter
+def cells(row: blocks.TableRow) -> tuple[str, ...]:
+    """A table row's cells as text (blocks.cells), as the DOCX prints them."""
+    return blocks.cells(row)

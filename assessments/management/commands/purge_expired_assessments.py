@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts import security
-from assessments.models import Assessment, purge_expired_assessments
+from assessments.models import Assessment
+from assessments.writes import purge_expired_assessments
 
 
 def _count(n: int) -> str:

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assessments import scoring
 from assessments.assessment_file import AssessmentFileError, parse_document, read_document, score_summary
-from assessments.models import catalog_rules
+from assessments.records import catalog_rules
 
 
 class Command(BaseCommand):

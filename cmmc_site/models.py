@@ -12,5 +12,10 @@ class RateCounter(models.Model):
     count = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField(db_index=True)
 
+    class Meta:
+        # The table the accounts app created when the model lived there: moving the model kept it (see
+        # cmmc_site/migrations/0001_initial.py).
+        db_table = "accounts_ratecounter"
+
     def __str__(self) -> str:
         return f"{self.key}={self.count}"

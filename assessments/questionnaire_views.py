@@ -1,0 +1,276 @@
+"""The questionnaire: a family's page of questions, saving one answer or one objective's answer (htmx or a plain
+form), and an answer's history."""
+
+from django.contrib import messages
+from django.db.models import F, Prefetch, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from controls.models import Family, Objective, Requirement
+
+from . import scoring
+from .access import READ, WRITE, get_assessment_for_user, private, require_methods
+from .forms import AnswerForm, ObjectiveAnswerForm
+from .hints import hints_for
+from .models import ANSWER_FIELDS, Answer, AnswerStatus, Assessment, ObjectiveAnswer, TargetLevel
+from .records import catalog_rules, load_answers, score_answers
+from .report import family_progress
+from .writes import StaleWrite, save_answer, save_objective_answer
+
+# Form errors none of our pages can cause: a tampered or broken request gets 400, a rule broken by an answer 422.
+MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_not_allowed"})
+
+
+def _family_names() -> dict[str, str]:
+    return dict(Family.objects.values_list("code", "name"))
+
+
+def _family_context(request: HttpRequest, assessment: Assessment, code: str,
+                    bound: dict[str, dict] | None = None) -> dict:
+    """Everything the family page shows; 404 for a family with nothing in this assessment's scope.
+
+    ``bound`` maps a NIST id to row overrides (a bound form and a conflict) to show instead of the stored answer.
+    Queries, whatever the number of answers: families, the family's requirements, their objectives, the answers
+    (+ objective answers in objective mode), catalog_rules' two, and the hints (the ISO head start's).
+    """
+    bound = bound or {}
+    families = {f.code: f for f in Family.objects.all()}
+    fam = families.get(code)
+    if fam is None:
+        raise Http404("No such family")
+    requirements = list(
+        Requirement.objects.filter(family=fam)
+        .order_by("position")
+        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position")))
+    )
+    if assessment.target_level == TargetLevel.L1:
+        requirements = [r for r in requirements if r.level1_id]
+    if not requirements:
+        raise Http404("No requirement of this family is in a Level 1 assessment")
+    for req in requirements:
+        req.family = fam  # the rows link back to the family: no query per row
+    answers, objective_answers = load_answers(assessment)
+    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
+    statuses = {i.rule.nist_id: i for i in result.items}
+    rows = [
+        _row(assessment, req, answers.get(req.pk), objective_answers, statuses.get(req.nist_id),
+             **bound.get(req.nist_id, {}))
+        for req in requirements
+    ]
+    hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
+    for row in rows:
+        row["hints"] = hints.get(row["requirement"].nist_id, [])
+    progress = family_progress(result, {c: f.name for c, f in families.items()})
+    codes = [f["code"] for f in progress]
+    index = codes.index(fam.code)
+    return {
+        "assessment": assessment, "family": fam, "rows": rows, "result": result, "families": progress,
+        "previous_family": codes[index - 1] if index > 0 else None,
+        "next_family": codes[index + 1] if index + 1 < len(codes) else None,
+    }
+
+
+def _row(assessment: Assessment, req: Requirement, answer: Answer | None, objective_answers: dict,
+         item: scoring.Item | None, form: AnswerForm | None = None, conflict: Answer | None = None,
+         saved: bool = False, objective_errors: dict[int, str] | None = None) -> dict:
+    """One requirement block. ``req`` must have its objectives prefetched."""
+    if form is None:
+        initial = {"version": answer.version if answer else 0}
+        if answer:
+            initial |= {f: getattr(answer, f) for f in ANSWER_FIELDS}
+        form = AnswerForm(initial=initial, requirement=req, stored=answer, objective_mode=assessment.objective_mode)
+    objective_errors = objective_errors or {}
+    objectives = []
+    answered_objectives = False
+    unanswered_objectives = False
+    if assessment.objective_mode and req.nist_id != scoring.SSP_REQUIREMENT:
+        for obj in req.objectives.all():
+            stored = objective_answers.get(obj.pk)
+            answered_objectives = answered_objectives or stored is not None
+            unanswered_objectives = unanswered_objectives or stored is None or not stored.status
+            objectives.append({
+                "objective": obj,
+                "form": ObjectiveAnswerForm(
+                    initial={"status": stored.status if stored else "", "version": stored.version if stored else 0},
+                    objective_id=obj.objective_id,
+                ),
+                "error": objective_errors.get(obj.pk, ""),
+            })
+    # A not met or partial answer given before objective mode stands until the objectives decide (scoring_answers).
+    answered_before = ""
+    if unanswered_objectives and answer is not None and answer.status in (AnswerStatus.NOT_MET, AnswerStatus.PARTIAL):
+        answered_before = answer.get_status_display()
+    return {"requirement": req, "answer": answer, "form": form, "item": item, "objectives": objectives,
+            "conflict": conflict, "saved": saved, "has_history": answer is not None or answered_objectives,
+            "answered_before": answered_before}
+
+
+@private
+@require_methods(*READ)
+def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
+    assessment = get_assessment_for_user(request, public_id)
+    return render(request, "assessments/family.html", _family_context(request, assessment, code))
+
+
+def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requirement, *, answers: dict,
+                       objective_answers: dict, status: int, **row) -> HttpResponse:
+    """Answer to an htmx save: the requirement's block, plus the score box and progress out of band.
+
+    ``req`` comes with its family and prefetched objectives, ``answers`` and ``objective_answers`` as stored after
+    the save: the block costs catalog_rules' two queries, the family names and the hints (the ISO head start's).
+    """
+    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
+    item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
+    block = _row(assessment, req, answers.get(req.pk), objective_answers, item, **row)
+    block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
+    return render(request, "assessments/family.html#answer_response", {
+        "assessment": assessment, "row": block, "result": result, "family": req.family,
+        "families": family_progress(result, _family_names()),
+    }, status=status)
+
+
+def _error_status(form: AnswerForm | ObjectiveAnswerForm) -> int:
+    """400 for a request none of our pages can send (tampered, truncated, NUL bytes, over a length limit);
+    422 for an answer that breaks a rule (N/A without a justification, a past date)."""
+    if "version" in form.errors:
+        return 400
+    for errors in form.errors.as_data().values():
+        if any(error.code in MALFORMED_CODES for error in errors):
+            return 400
+    return 422
+
+
+def _requirement_in_scope(assessment: Assessment, req: Requirement) -> None:
+    if assessment.target_level == TargetLevel.L1 and not req.level1_id:
+        raise Http404("Not in this assessment's scope")
+
+
+def _requirement_for_save(assessment: Assessment, nist_id: str) -> Requirement:
+    req = get_object_or_404(
+        Requirement.objects.select_related("family")
+        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position"))),
+        nist_id=nist_id,
+    )
+    _requirement_in_scope(assessment, req)
+    return req
+
+
+@private
+@require_methods(*WRITE)
+def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
+    """Save one requirement's answer (htmx: reply with its block; plain form: redirect back to it).
+
+    Queries, whatever the number of answers: the requirement with its family, its objectives, the answers
+    (+ objective answers in objective mode), the write (see save_answer), then for htmx the block's (see
+    _requirement_block). The answers are read once, before the write, and the saved row replaces its old self.
+    """
+    assessment = get_assessment_for_user(request, public_id)
+    req = _requirement_for_save(assessment, nist_id)
+    answers, objective_answers = load_answers(assessment)
+    stored = answers.get(req.pk)
+    form = AnswerForm(request.POST, requirement=req, stored=stored, objective_mode=assessment.objective_mode)
+    conflict = None
+    if form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        kept_not_met = not values["status"] and stored is not None and stored.status == AnswerStatus.NOT_MET
+        if assessment.objective_mode and req.nist_id != scoring.SSP_REQUIREMENT and (
+                req.partial_points is None or kept_not_met):
+            # The objectives give the status; only 3.5.3 and 3.13.11 may add their partial state on top. A not met
+            # answer from before objective mode is no choice here: it stands until the objectives decide.
+            values.pop("status")
+        try:
+            saved = save_answer(assessment=assessment, requirement=req, values=values,
+                                expected_version=form.cleaned_data["version"])
+        except StaleWrite as stale:
+            # Nothing was written. Show what is stored now next to what the user typed; the form now carries
+            # the stored version, so saving again deliberately replaces the other one.
+            conflict = stale.current or Answer(assessment=assessment, requirement=req, version=0)
+            _keep(answers, req, stale.current)
+            data = request.POST.copy()
+            data[form.add_prefix("version")] = str(conflict.version)
+            form = AnswerForm(data, requirement=req, stored=stale.current, objective_mode=assessment.objective_mode)
+            form.is_valid()
+        else:
+            if not request.htmx:
+                messages.success(request, f"Saved {req.nist_id}.")
+                return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
+            _keep(answers, req, saved)
+            return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
+                                      status=200, saved=True)
+    status = 409 if conflict is not None else _error_status(form)
+    if request.htmx:
+        return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
+                                  status=status, form=form, conflict=conflict)
+    ctx = _family_context(request, assessment, req.family.code,
+                          bound={req.nist_id: {"form": form, "conflict": conflict}})
+    return render(request, "assessments/family.html", ctx, status=status)
+
+
+def _keep(answers: dict[int, Answer], req: Requirement, row: Answer | None) -> None:
+    """Put the row now stored for ``req`` (None: nothing is) into answers loaded by ``load_answers``."""
+    if row is None:
+        answers.pop(req.pk, None)
+    else:
+        row.nist_id = req.nist_id
+        answers[req.pk] = row
+
+
+@private
+@require_methods(*WRITE)
+def save_objective_view(request: HttpRequest, public_id: str, objective_id: str) -> HttpResponse:
+    """Save one objective's answer; the same queries as save_answer_view, plus the objective."""
+    assessment = get_assessment_for_user(request, public_id)
+    if not assessment.objective_mode:
+        raise Http404("Objective answers are not enabled for this assessment")
+    objective = get_object_or_404(Objective.objects.select_related("requirement__family"), objective_id=objective_id)
+    req = objective.requirement
+    if req.nist_id == scoring.SSP_REQUIREMENT:
+        raise Http404("3.12.4 is answered as a whole")
+    _requirement_in_scope(assessment, req)
+    prefetch_related_objects([req], Prefetch("objectives", queryset=Objective.objects.order_by("position")))
+    answers, objective_answers = load_answers(assessment)
+    form = ObjectiveAnswerForm(request.POST, objective_id=objective_id)
+    error, status = "", 200
+    if form.is_valid():
+        try:
+            row = save_objective_answer(assessment=assessment, objective=objective,
+                                        status=form.cleaned_data["status"],
+                                        expected_version=form.cleaned_data["version"])
+        except StaleWrite as stale:
+            error = (f"Not saved: {objective_id} was changed in another window or by someone else. The saved answer "
+                     "is shown; choose again to replace it.")
+            status, row = 409, stale.current
+        if row is None:
+            objective_answers.pop(objective.pk, None)
+        else:
+            row.nist_id, row.oid = req.nist_id, objective.objective_id
+            objective_answers[objective.pk] = row
+    else:
+        error = f"Not saved: {objective_id} needs one of Met, Not met or Not applicable."
+        status = _error_status(form)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{req.nist_id}")
+    return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
+                              status=status, saved=not error, objective_errors={objective.pk: error} if error else None)
+
+
+@private
+@require_methods(*READ)
+def answer_history(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
+    """Every version of the answer and, in objective mode, of its objectives' answers; newest first."""
+    assessment = get_assessment_for_user(request, public_id, role="editor")  # history: owners and editors
+    req = get_object_or_404(Requirement.objects.select_related("family"), nist_id=nist_id)
+    _requirement_in_scope(assessment, req)
+    history = list(Answer.history.filter(assessment_id=assessment.pk, requirement_id=req.pk)
+                   .order_by("-history_date", "-history_id")[:200])
+    objective_history = list(
+        ObjectiveAnswer.history.filter(assessment_id=assessment.pk, objective__requirement=req)
+        .annotate(oid=F("objective__objective_id"))
+        .order_by("-history_date", "-history_id")[:500]
+    )
+    return render(request, "assessments/answer_history.html", {
+        "assessment": assessment, "requirement": req, "history": history, "objective_history": objective_history,
+    })

@@ -1,0 +1,215 @@
+"""What an assessment adds up to, and its settings: the overview, the results, the SPRS worksheet, the settings
+(intake) page, and marking 3.12.4 met once a plan exists."""
+
+import copy
+from datetime import date
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from controls.models import Family, Requirement
+
+from . import charts, report, scoring
+from .access import READ, WRITE, get_assessment_for_user, private, require_methods
+from .forms import IntakeForm, SprsDetailsForm
+from .models import Answer, SspState, today
+from .objective_mode import ObjectiveModeSwitch
+from .plans import plan_versions
+from .records import assessment_answers, catalog_rules, has_ssp, score_assessment
+from .report import family_progress
+from .writes import set_ssp_answer, update_intake, update_sprs_details
+
+
+@private
+@require_methods(*READ)
+def overview(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = get_assessment_for_user(request, public_id)
+    result = score_assessment(assessment)  # catalog_rules' two queries, the answers (+ objective answers)
+    # A plan generated here while 3.12.4 still says "no SSP": the page offers an editor to close the loop (one
+    # query more).
+    plans = None
+    if result.level is scoring.Level.L2 and not result.has_ssp and assessment.can_edit:
+        plans = plan_versions(assessment.pk)
+    names = dict(Family.objects.values_list("code", "name"))
+    return render(request, "assessments/overview.html", {
+        "assessment": assessment, "result": result, "families": family_progress(result, names), "plans": plans,
+    })
+
+
+@private
+@require_methods(*READ, *WRITE)
+def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = get_assessment_for_user(request, public_id)
+    # The form works on a copy: a rejected POST must not change what the page shows as saved.
+    form = IntakeForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
+                      initial={"has_ssp": SspState.YES if has_ssp(assessment) else SspState.NO},
+                      explain_switch=assessment.can_edit)
+    if form.is_bound and form.is_valid():
+        switch = update_intake(assessment=form.save(commit=False), objective_mode=form.cleaned_data["objective_mode"],
+                               has_ssp=form.cleaned_data["has_ssp"] == SspState.YES)
+        if switch.switched:
+            messages.success(request, _switch_message(switch))
+        else:
+            messages.success(request, "Saved.")
+        return redirect("assessments:overview", public_id=assessment.public_id)
+    return render(request, "assessments/start.html", {"form": form, "assessment": assessment},
+                  status=400 if form.is_bound else 200)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _switch_message(switch: ObjectiveModeSwitch) -> str:
+    """What switching objective mode did, in words."""
+    if switch.on:
+        parts = [f"Saved. Objective mode on: {_count(switch.prefilled_objectives, 'objective', 'objectives')} of "
+                 f"{_count(len(switch.prefilled), 'requirement', 'requirements')} pre-filled from your answers "
+                 "(met or not applicable)"]
+        if switch.to_choose:
+            parts.append(f"{_count(len(switch.to_choose), 'requirement', 'requirements')} answered not met or "
+                         "partially met keep that answer until you choose which of their objectives are met")
+        if switch.kept_objectives:
+            parts.append(f"{_count(switch.kept_objectives, 'objective answer', 'objective answers')} from before "
+                         "kept as they were")
+        if switch.changed_by_kept:
+            parts.append("those kept answers change " + ", ".join(switch.changed_by_kept) + ": check them")
+        return "; ".join(parts) + "."
+    message = "Saved. Objective mode off: every requirement keeps the answer its objectives give, so the score is " \
+              "unchanged"
+    if switch.written:
+        message += " (" + ", ".join(switch.written[:10]) + (", …" if len(switch.written) > 10 else "") + \
+                   f": {_count(len(switch.written), 'answer', 'answers')} updated to match)"
+    if switch.kept_objectives:
+        message += f"; your {_count(switch.kept_objectives, 'objective answer is', 'objective answers are')} kept " \
+                   "for when you switch it back on"
+    return message + "."
+
+
+@private
+@require_methods(*WRITE)
+def ssp_answer(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Mark 3.12.4 (the SSP) met, from the prompts shown once a plan is generated; back to where it was asked."""
+    assessment = get_assessment_for_user(request, public_id)
+    set_ssp_answer(assessment=assessment, has_ssp=True)
+    result = score_assessment(assessment)
+    score = f" Your SPRS score: {result.score}." if result.score is not None else ""
+    messages.success(request, f"3.12.4 (System Security Plan) is marked met.{score}")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()) or not target.startswith("/"):
+        target = reverse("assessments:overview", args=[public_id])
+    return redirect(target)
+
+
+def _gap_row(item: scoring.Item, title: str, url: str, answer: tuple[str, date | None] | None) -> dict:
+    responsible, planned = answer or ("", None)
+    return {"item": item, "nist_id": item.rule.nist_id, "title": title, "url": url, "responsible": responsible,
+            "planned_date": planned}
+
+
+@private
+def results(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = get_assessment_for_user(request, public_id)
+    # catalog_rules: objectives, then requirements with their family; the answers (+ objective answers in
+    # objective mode).
+    rules, answers = catalog_rules(), assessment_answers(assessment)
+    result = scoring.score(rules, answers, assessment.level)
+    # Titles and family names for the gap list and the chart, in one query.
+    titles: dict[str, str] = {}
+    family_names: dict[str, str] = {}
+    for nist_id, title, code, name in Requirement.objects.values_list(
+        "nist_id", "cmmc_title", "family__code", "family__name"
+    ):
+        titles[nist_id] = title
+        family_names[code] = name
+    # Who does what by when, for every answer of the page, in one query.
+    details = {
+        nist_id: (responsible, planned)
+        for nist_id, responsible, planned in Answer.objects.filter(assessment=assessment).values_list(
+            "requirement__nist_id", "responsible", "planned_date"
+        )
+    }
+    family_urls: dict[str, str] = {}
+    rows: dict[str, dict] = {}
+    for item in result.gap_list:
+        code = item.rule.family
+        if code not in family_urls:
+            family_urls[code] = reverse("assessments:family", args=[assessment.public_id, code])
+        nist_id = item.rule.nist_id
+        rows[nist_id] = _gap_row(item, titles.get(nist_id, ""), f"{family_urls[code]}#req-{nist_id}",
+                                 details.get(nist_id))
+    # Level 1 has no points and no POA&M: its open practices are listed in catalog order.
+    gap = list(rows.values()) if result.level is scoring.Level.L2 else [rows[nist_id] for nist_id in result.open]
+    context = {
+        "assessment": assessment,
+        "result": result,
+        "gap_blockers": [r for r in gap if not r["item"].poam_eligible],
+        "gap_poam": [r for r in gap if r["item"].poam_eligible],
+        "gap": gap,
+        "unanswered_count": len(result.unanswered),
+    }
+    if result.level is scoring.Level.L2:
+        if not result.has_ssp:
+            # Not a score (none exists without an SSP): what the same answers give once 3.12.4 is met.
+            context["with_ssp"] = scoring.score_with_ssp(rules, answers)
+        blockers = [rows[i.rule.nist_id] for i in result.blockers]
+        planned_dates = {nist_id: when for nist_id, (_, when) in details.items()}
+        context |= {
+            "blockers_answered": [r for r in blockers if r["item"].answered],
+            "blockers_unanswered": [r for r in blockers if not r["item"].answered],
+            "points_short": report.points_short_of_conditional(result),
+            "path_88": [rows[i.rule.nist_id] for i in result.path_to_88],
+            "path_conditional": [rows[i.rule.nist_id] for i in result.path_to_conditional],
+            "path_110": [rows[i.rule.nist_id] for i in result.path_to_110],
+            "points_88": sum(i.deduction for i in result.path_to_88),
+            "points_110": sum(i.deduction for i in result.path_to_110),
+            "poam": report.poam_completion(result, planned_dates),
+            "gauge_svg": charts.score_gauge(result.score, organization=assessment.organization_name),
+            "family_svg": charts.family_bars(report.family_losses(result, family_names),
+                                             organization=assessment.organization_name),
+        }
+        if result.outcome is scoring.Outcome.CONDITIONAL:
+            context["deadline"] = report.conditional_deadline(
+                conditional_status_date=assessment.conditional_status_date,
+                assessment_date=assessment.assessment_date, today=today())
+    return render(request, "assessments/results.html", context)
+
+
+@private
+@require_http_methods(["GET", "POST"])
+def sprs_worksheet(request: HttpRequest, public_id: str) -> HttpResponse:
+    assessment = get_assessment_for_user(request, public_id)
+    # The form works on a copy: a rejected POST must not make the worksheet show values that were not saved.
+    form = SprsDetailsForm(request.POST if request.method == "POST" else None, instance=copy.copy(assessment),
+                           level=assessment.target_level)
+    if request.method == "POST" and form.is_valid():
+        update_sprs_details(assessment=form.save(commit=False), fields=form.fields)
+        messages.success(request, "Saved the SPRS details.")
+        return redirect("assessments:sprs", public_id=assessment.public_id)
+    # catalog_rules: objectives, then requirements with their family; score: the answers (+ objective answers).
+    result = score_assessment(assessment, catalog_rules())
+    # Planned completion dates of every answer, in one query.
+    planned = dict(Answer.objects.filter(assessment=assessment, planned_date__isnull=False).values_list(
+        "requirement__nist_id", "planned_date"))
+    context = {"assessment": assessment, "result": result, "form": form,
+               "unanswered_count": len(result.unanswered)}
+    if result.level is scoring.Level.L2:
+        context["threshold"] = scoring.CONDITIONAL_THRESHOLD
+        context["poam"] = report.poam_completion(result, planned)
+        # The SSP's name, version and date: copied from each final version generated here (ssp record_version),
+        # or entered below. The versions themselves say which, and whether only drafts exist (one query).
+        plans = plan_versions(assessment.pk)
+        context["plans"] = plans
+        context["ssp_entered"] = bool(assessment.ssp_name or assessment.ssp_version or assessment.ssp_date)
+        context["ssp_from_final"] = plans.final is not None and (assessment.ssp_version, assessment.ssp_date) == (
+            plans.final.label, plans.final.generated_on)
+        if result.outcome is scoring.Outcome.CONDITIONAL:
+            context["deadline"] = report.conditional_deadline(
+                conditional_status_date=assessment.conditional_status_date,
+                assessment_date=assessment.assessment_date, today=today())
+    return render(request, "assessments/sprs.html", context, status=400 if form.errors else 200)

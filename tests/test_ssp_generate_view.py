@@ -1,0 +1,101 @@
+"""Generating a version: a draft until the plan is ready, each label once, refused when too large to render."""
+
+import hashlib
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from docx import Document
+
+from ssp.models import SspVersion
+
+from .ssp_helpers import (
+    assessment_fixture,  # noqa: F401  (the assessment fixture)
+    complete,
+    fresh_render_slots_fixture,  # noqa: F401  (autouse: a fresh render guard)
+    get_row,
+    maximal_plan,
+    page,
+    pdf_pages,
+    requirement_data,
+    ssp_fixture,  # noqa: F401  (the ssp fixture: the assessment's plan)
+    url,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(client, ssp, label: str, description: str = "Update"):
+    return client.post(url("generate", ssp.assessment), {"label": label, "description": description,
+                                                         "made_by": "Pat Doe"})
+
+
+@pytest.mark.slow
+def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_byte(client, ssp):
+    complete(ssp)
+    ssp.assessment.answers.filter(requirement__nist_id="3.2.1").update(note="")
+    response = generate(client, ssp, "1.0", "Initial version")
+    assert response.status_code == 302, response.content[:2000]
+    first = SspVersion.objects.get(ssp=ssp, number=1)
+    assert first.draft and first.label == "1.0" and len(first.catalog_revision) == 12
+    ssp.assessment.refresh_from_db()
+    assert ssp.assessment.ssp_version == ""  # a draft is not the plan SPRS refers to
+    docx = client.get(url("version_docx", ssp.assessment, 1))
+    pdf = client.get(url("version_pdf", ssp.assessment, 1))
+    assert docx["Content-Disposition"] == f'attachment; filename="ssp-{ssp.assessment.public_id}-v1.docx"'
+    assert pdf["Content-Type"] == "application/pdf"
+    assert hashlib.sha256(docx.content).hexdigest() == first.docx_sha256
+    assert hashlib.sha256(pdf.content).hexdigest() == first.pdf_sha256
+    pages = pdf_pages(pdf.content)
+    assert all("DRAFT" in text for text in pages)
+    assert Document(io.BytesIO(docx.content)).sections[0].header.paragraphs[-1].text == "DRAFT"
+    # The record of changes of version 1.0 already lists 1.0.
+    record = [[c.text for c in r.cells] for r in Document(io.BytesIO(docx.content)).tables[-2].rows]
+    assert record[-1][0] == "1.0" and record[-1][2:] == ["Initial version", "Pat Doe"]
+
+    # Fix what was missing: the next version is final, and version 1 still downloads exactly as it was.
+    rec = get_row(ssp, "3.2.1")
+    client.post(url("requirement", ssp.assessment, "3.2.1"), requirement_data(rec, note="Annual training."))
+    response = generate(client, ssp, "1.1")
+    assert response.status_code == 302 and response["Location"] == url("overview", ssp.assessment)
+    # The overview, where the final version leads, offers to mark 3.12.4 met while it says "no SSP yet".
+    assert not page(client.get(response["Location"])).xpath("//*[@data-testid='ssp-prompt']")
+    ssp.assessment.answers.filter(requirement__nist_id="3.12.4").update(status="not_met")
+    prompt = page(client.get(response["Location"])).xpath("//*[@data-testid='ssp-prompt']")[0]
+    assert "Version 1.1 is final." in prompt.text_content()
+    assert prompt.xpath(".//form/@action") == [reverse("assessments:ssp_answer", args=[ssp.assessment.public_id])]
+    second = SspVersion.objects.get(ssp=ssp, number=2)
+    assert not second.draft
+    ssp.assessment.refresh_from_db()  # the SPRS worksheet now names the final plan
+    assert (ssp.assessment.ssp_name, ssp.assessment.ssp_version, ssp.assessment.ssp_date) == (
+        ssp.system_name, "1.1", second.generated_on)
+    assert not any("DRAFT" in text for text in pdf_pages(client.get(url("version_pdf", ssp.assessment, 2)).content))
+    again = client.get(url("version_pdf", ssp.assessment, 1))
+    assert again.content == pdf.content and client.get(url("version_docx", ssp.assessment, 1)).content == \
+        docx.content
+    second_record = [[c.text for c in r.cells] for r in Document(io.BytesIO(
+        client.get(url("version_docx", ssp.assessment, 2)).content)).tables[-2].rows]
+    assert [r[0] for r in second_record[1:]] == ["1.0", "1.1"]
+    versions = page(client.get(url("overview", ssp.assessment))).xpath("//*[@data-testid='versions']//tbody/tr")
+    assert [tr.xpath("string(td[1])") for tr in versions] == ["1.1", "1.0"]
+
+
+def test_a_version_label_cannot_be_used_twice(client, ssp):
+    SspVersion.objects.create(ssp=ssp, number=1, label="1.0", generated_on="2026-03-05", description="First",
+                              made_by="Pat", catalog_revision="x", draft=True, docx=b"d", docx_sha256="d",
+                              pdf=b"p", pdf_sha256="p")
+    response = generate(client, ssp, "1.0")
+    assert response.status_code == 400
+    assert "Version 1.0 was already generated" in response.content.decode()
+    assert page(response).xpath("//input[@name='description']/@value") == ["Update"]
+    assert SspVersion.objects.count() == 1
+
+
+def test_a_plan_too_large_to_render_is_refused_with_a_message(client, ssp):
+    maximal_plan(ssp)
+    response = generate(client, ssp, "1.0")
+    assert response.status_code == 400
+    assert re.search(r"This plan has [\d,]+ characters of text; one document holds at most 400,000",
+                     response.content.decode())
+    assert SspVersion.objects.count() == 0
