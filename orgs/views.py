@@ -19,6 +19,7 @@ from assessments.models import (
     duplicate_assessment,
     score_assessments,
 )
+from assessments.panels import dashboard_panels
 from cmmc_site import ratelimit
 from cmmc_site.links import absolute_url
 
@@ -69,7 +70,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     by_org: dict[int, list[dict]] = {pk: [] for pk in org_ids}
     for assessment in assessments:
         by_org[assessment.organization_id].append({"assessment": assessment, "result": results[assessment.pk]})
-    organizations = [{"organization": org, "role": role, "rows": by_org[org.pk]} for org, role in memberships]
+    panels = dashboard_panels(assessments, results) if assessments else []
+    organizations = [{"organization": org, "role": role, "rows": by_org[org.pk],
+                      "panels": [{"template": p.template, "items": p.items.get(org.pk, [])} for p in panels]}
+                     for org, role in memberships]
     return render(request, "orgs/dashboard.html", {
         "organizations": organizations, "claimable": _claimable(request), "nav": "dashboard",
     })
