@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTHON ?= $(shell for p in "$$(pyenv which python 2>/dev/null)" "$$HOME/.pyenv/versions/$$(cat .python-version 2>/dev/null)/bin/python" python3.13 python3.12 python3; do \
 	[ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: run test lint bench setup setup-test setup-prod db prepare serve clean audit
+.PHONY: run test lint bench setup setup-test setup-prod db prepare serve worker clean audit
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 is required (Django 6.1). Install it or set PYTHON=/path/to/python3.12+" >&2; exit 1; fi
@@ -63,6 +63,13 @@ serve: prepare
 # The whole suite on every CPU (pytest-xdist), each worker with its own test database; the browser tests run one
 # after another on one worker, beside the others (tests/conftest.py). TEST_WORKERS=0: one process, no xdist.
 TEST_WORKERS ?= logical
+# The background worker, beside the app servers (README, Deploying: reminders): enqueue today's deadline reminders
+# (idempotent; a daily timer enqueues them again), then run django-tasks-db's worker on the database queue.
+worker: export TASKS_BACKEND ?= database
+worker: setup
+	$(BIN)/python manage.py send_deadline_reminders
+	$(BIN)/python manage.py db_worker
+
 test: setup-test
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

@@ -244,10 +244,14 @@ def main() -> int:
     # The production setup under load: gunicorn on PostgreSQL, wrk (bench/load.py bounds its own time).
     print("\nRunning bench/load.py...", flush=True)
     load_ok = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py")], cwd=ROOT, check=False).returncode == 0
+    # The timeline pages with 1 snapshot and with 1,000 (PostgreSQL; fails if a query count changes).
+    print("\nRunning bench/timeline_scale.py...", flush=True)
+    timeline_ok = subprocess.run([sys.executable, str(ROOT / "bench" / "timeline_scale.py")], cwd=ROOT,
+                                 check=False).returncode == 0
     if not constant:
         print("\nFAIL: a query count depends on the number of answers", file=sys.stderr)
         return 1
-    return 0 if load_ok else 1
+    return 0 if load_ok and timeline_ok else 1
 
 
 if __name__ == "__main__":

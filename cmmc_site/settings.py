@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from whitenoise.compress import Compressor
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "cmmc_site.apps.SiteConfig",  # the site layer's own model: the rate-limit counters
+    "django_tasks_db",
     "controls",
     "assessments",
     "accounts",
@@ -268,6 +270,16 @@ if os.environ.get("EMAIL_HOST"):
         },
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cmmc-ready@localhost")
+# Deadline reminders (timeline/reminders.py) go out only where email really leaves the machine: on with SMTP.
+DEADLINE_REMINDERS = env_bool("DEADLINE_REMINDERS", bool(os.environ.get("EMAIL_HOST")))
+
+# Background tasks (Django's task framework): run at once in the process that enqueues them (development, tests),
+# or stored in the database for `manage.py db_worker` (django-tasks-db) with TASKS_BACKEND=database.
+TASK_BACKENDS = {"immediate": "django.tasks.backends.immediate.ImmediateBackend",
+                 "database": "django_tasks_db.DatabaseBackend"}
+if os.environ.get("TASKS_BACKEND", "immediate") not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[os.environ.get("TASKS_BACKEND", "immediate")]}}
 
 # --- Accounts: django-allauth, email + password, verified email, TOTP required (accounts/middleware.py). ---
 AUTHENTICATION_BACKENDS = [

@@ -13,6 +13,7 @@ from accounts import security
 from assessments.access import SESSION_KEY, get_assessment_for_user, granted_ids, private
 from assessments.activity import activity as assessment_activity
 from assessments.models import Assessment
+from assessments.panels import dashboard_panels
 from assessments.records import score_assessments
 from assessments.writes import claim_assessments, delete_assessment, duplicate_assessment
 from cmmc_site import ratelimit
@@ -65,7 +66,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     by_org: dict[int, list[dict]] = {pk: [] for pk in org_ids}
     for assessment in assessments:
         by_org[assessment.organization_id].append({"assessment": assessment, "result": results[assessment.pk]})
-    organizations = [{"organization": org, "role": role, "rows": by_org[org.pk]} for org, role in memberships]
+    panels = dashboard_panels(assessments, results) if assessments else []
+    organizations = [{"organization": org, "role": role, "rows": by_org[org.pk],
+                      "panels": [{"template": p.template, "items": p.items.get(org.pk, [])} for p in panels]}
+                     for org, role in memberships]
     return render(request, "orgs/dashboard.html", {
         "organizations": organizations, "claimable": _claimable(request), "nav": "dashboard",
     })

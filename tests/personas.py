@@ -22,9 +22,10 @@ from django.urls import reverse
 
 from assessments.access import SESSION_KEY
 from assessments.forms import IntakeForm
-from assessments.models import Answer, AnswerStatus, Assessment, ObjectiveAnswer, SspState, save_answer
+from assessments.models import Answer, AnswerStatus, Assessment, ObjectiveAnswer, SspState
 from assessments.scoring import SSP_REQUIREMENT
 from assessments.views import PENDING_KEY_SESSION
+from assessments.writes import save_answer
 from controls.models import Objective, Requirement
 from orgs.models import Membership, Organization, Role
 

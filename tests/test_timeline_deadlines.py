@@ -89,4 +89,4 @@ def test_planned_completion_dates_of_open_requirements_only():
 
 
 def test_evidence_review_dates_are_a_place_for_later_work():
-    assert evidence_review_deadlines(rich_assessment(make_org("Acme"))) == []
+    assert evidence_review_deadlines([rich_assessment(make_org("Acme"))]) == {}

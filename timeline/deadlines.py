@@ -12,8 +12,11 @@ page states them to the user (templates/timeline/calendar.html):
   last affirmation was more than a year before the next anniversary, one year after it instead.
 """
 
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+
+from django.db.models import OuterRef, Subquery
 
 from assessments import scoring
 from assessments.models import Answer, Assessment
@@ -87,26 +90,54 @@ def submission_deadlines(submission: Submission, last_affirmation: Affirmation |
     return found
 
 
-def evidence_review_deadlines(assessment: Assessment) -> list[Deadline]:
+def evidence_review_deadlines(assessments: Sequence[Assessment]) -> dict[int, list[Deadline]]:
     """LATER WORK: evidence with review-by dates. When evidence records carry a review-by date, each one is a
-    deadline here (kind "evidence"), and the affirmation check (affirmations.warnings) warns about overdue ones."""
-    return []
+    deadline here (kind "evidence"), keyed by assessment pk and read for all the assessments at once (the dashboard
+    and the reminders ask for many), and the affirmation check (records.warnings) warns about overdue ones."""
+    return {}
 
 
-def planned_deadlines(assessment: Assessment) -> list[Deadline]:
-    """The planned completion date of every open requirement (the plan of action)."""
-    open_ids = set(score_assessment(assessment).open)
-    rows = Answer.objects.filter(assessment=assessment, planned_date__isnull=False).values_list(
-        "requirement__nist_id", "planned_date", "poam_reference")
+def _planned(rows: Iterable[tuple[str, date, str]], open_ids: Collection[str]) -> list[Deadline]:
     return [Deadline(f"planned-{nist_id}", "planned", f"{nist_id} planned completion", due,
                      f"Planned completion of requirement {nist_id}" + (f" (POA&M {ref})" if ref else "") + ".")
             for nist_id, due, ref in rows if nist_id in open_ids]
 
 
+def planned_deadlines(assessment: Assessment) -> list[Deadline]:
+    """The planned completion date of every open requirement (the plan of action)."""
+    rows = Answer.objects.filter(assessment=assessment, planned_date__isnull=False).values_list(
+        "requirement__nist_id", "planned_date", "poam_reference")
+    return _planned(rows, set(score_assessment(assessment).open))
+
+
+def _latest(model: type[Submission] | type[Affirmation], ids: list[int], *order: str) -> dict:
+    """The latest row of each assessment, in one query (a correlated subquery picks each one's latest pk)."""
+    latest = model.objects.filter(assessment_id=OuterRef("assessment_id")).order_by(*order).values("pk")[:1]
+    return {row.assessment_id: row for row in model.objects.filter(assessment_id__in=ids, pk=Subquery(latest))}
+
+
+def deadlines_for(assessments: Sequence[Assessment], results: Mapping[int, scoring.Result]
+                  ) -> dict[int, list[Deadline]]:
+    """Every deadline of each assessment, soonest first, keyed by pk, given their scores (``score_assessments``).
+    Three queries whatever the number of assessments: the latest submissions, the latest affirmations, the
+    planned dates."""
+    ids = [a.pk for a in assessments]
+    found: dict[int, list[Deadline]] = {pk: [] for pk in ids}
+    last = _latest(Affirmation, ids, "-affirmed_on", "-pk")
+    for pk, submission in _latest(Submission, ids, "-status_date", "-pk").items():
+        found[pk] += submission_deadlines(submission, last.get(pk))
+    planned: dict[int, list[tuple[str, date, str]]] = {pk: [] for pk in ids}
+    for pk, nist_id, due, ref in Answer.objects.filter(assessment_id__in=ids, planned_date__isnull=False
+                                                       ).values_list("assessment_id", "requirement__nist_id",
+                                                                     "planned_date", "poam_reference"):
+        planned[pk].append((nist_id, due, ref))
+    for pk in ids:
+        found[pk] += _planned(planned[pk], set(results[pk].open))
+    for pk, evidence in evidence_review_deadlines(assessments).items():
+        found[pk] += evidence
+    return {pk: sorted(rows, key=lambda d: (d.due, d.key)) for pk, rows in found.items()}
+
+
 def deadlines(assessment: Assessment) -> list[Deadline]:
-    """Every deadline, soonest first (queries: submissions 1, affirmation 1, the score 3-4, planned dates 1)."""
-    submission = Submission.objects.filter(assessment=assessment).order_by("-status_date", "-pk").first()
-    last = Affirmation.objects.filter(assessment=assessment).order_by("-affirmed_on", "-pk").first()
-    found = submission_deadlines(submission, last) if submission is not None else []
-    found += planned_deadlines(assessment) + evidence_review_deadlines(assessment)
-    return sorted(found, key=lambda d: (d.due, d.key))
+    """Every deadline, soonest first (queries: the score 3-4, submission 1, affirmation 1, planned dates 1)."""
+    return deadlines_for([assessment], {assessment.pk: score_assessment(assessment)})[assessment.pk]

@@ -123,3 +123,24 @@ class Affirmation(models.Model):
 
     def __str__(self) -> str:
         return f"affirmation {self.affirmed_on}"
+
+
+class Reminder(models.Model):
+    """A deadline reminder that went out (timeline/reminders.py): at most one per deadline, due date and window, so
+    a second run, or a second worker, sends nothing twice. A deadline that moves gets reminders for its new date."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="+")
+    deadline_key = models.CharField(max_length=100)  # Deadline.key
+    due = models.DateField()
+    days_before = models.PositiveSmallIntegerField()  # the window it was sent in: 30, 7 or 1 day(s) before
+    recipients = models.TextField()  # the addresses it went to, one a line
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "deadline_key", "due", "days_before"],
+                                    name="reminder_sent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.deadline_key} ({self.due}, {self.days_before} days before)"
