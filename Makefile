@@ -75,8 +75,8 @@ test: setup-test
 
 lint: setup-test
 	$(BIN)/ruff check .
-	$(BIN)/bandit -q -r accounts orgs assessments cmmc_site controls ssp iso27001 guidance -x '*/migrations/*,tests,.venv'
-	$(BIN)/semgrep --metrics=off --disable-version-check --no-git-ignore --error --quiet --config .semgrep/ accounts orgs assessments cmmc_site controls ssp iso27001 guidance templates static/js
+	$(BIN)/bandit -q -r accounts orgs assessments cmmc_site controls ssp iso27001 guidance timeline -x '*/migrations/*,tests,.venv'
+	$(BIN)/semgrep --metrics=off --disable-version-check --no-git-ignore --error --quiet --config .semgrep/ accounts orgs assessments cmmc_site controls ssp iso27001 guidance timeline templates static/js
 
 bench: setup-test
 	$(BIN)/python bench/run.py

@@ -11,7 +11,7 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SEMGREP = Path(sys.executable).parent / "semgrep"
-APPS = ["accounts", "orgs", "assessments", "cmmc_site", "controls", "ssp", "iso27001", "guidance"]
+APPS = ["accounts", "orgs", "assessments", "cmmc_site", "controls", "ssp", "iso27001", "guidance", "timeline"]
 FLAGS = ["--metrics=off", "--disable-version-check", "--no-git-ignore", "--config", str(BASE_DIR / ".semgrep")]
 
 BAD_PYTHON = '''\
