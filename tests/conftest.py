@@ -15,8 +15,8 @@ from iso27001.mapping import load_mapping, read_mapping
 # Property tests: in CI (CI is set there, .ci/run) every run tries the same examples, so a red build always means
 # the change, never a newly drawn example; and nothing is read from or written to the example database. Elsewhere
 # they draw new examples each run and replay the failures they found (.hypothesis/). Loaded here, before any test
-# module builds its own @settings (each inherits what it does not set; none sets derandomize or database:
-# tests/test_property_settings.py).
+# module builds its own @settings (each inherits what it does not set; none may set derandomize=False or a
+# database of its own: tests/test_property_settings.py).
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
