@@ -309,6 +309,15 @@ def saved_by_htmx(v: Visitor, nist_id: str, before: WebElement) -> None:
     v.wait(quiet)
 
 
+def click_fresh(v: Visitor, find) -> None:
+    """Click what ``find`` returns, finding it again if a save's reply replaced the block meanwhile (typing in a
+    field may have started an autosave whose reply swaps the whole block)."""
+    def clicked() -> bool:
+        v.click(find())
+        return True
+    v.wait(clicked)
+
+
 def give_answer(v: Visitor, nist_id: str, status: str | None = None, **fields: str) -> None:
     """Fill one requirement's answer as a person does. With JavaScript each change saves by itself (the status is
     chosen last, so everything typed goes with it); without, the block's Save button posts it."""
@@ -322,10 +331,10 @@ def give_answer(v: Visitor, nist_id: str, status: str | None = None, **fields: s
         else:
             v.type(element, value)
     if status:
-        v.click(answer_control(v, nist_id, "status", status))
+        click_fresh(v, lambda: answer_control(v, nist_id, "status", status))
     if v.javascript:
         if not status:  # a text field saves when it loses focus
-            v.click(v.find(".answer-form button.btn-primary", block(v, nist_id)))
+            click_fresh(v, lambda: v.find(".answer-form button.btn-primary", block(v, nist_id)))
         saved_by_htmx(v, nist_id, before)
     else:
         v.press(v.find(".answer-form button.btn-primary", block(v, nist_id)))

@@ -42,12 +42,15 @@ ALLOWED = {
     # The timeline hears of a final SSP version through the plan's signal (ssp/signals.py): it imports the signal,
     # the plan never imports the timeline.
     ("timeline", "ssp"),
+    # Reminders go to the organisation's owners and editors (its memberships), with links built from SITE_URL.
+    ("timeline", "orgs"), ("timeline", "site"),
     # The organisation pages: dashboard, members, claim, the activity log.
     ("orgpages", "assessments"), ("orgpages", "orgs"), ("orgpages", "accounts"), ("orgpages", "site"),
     # The URLconf names the views.
     ("urls", "assessments"), ("urls", "site"),
     # The benchmarks and the audit drive the product from outside.
     ("tools", "assessments"), ("tools", "controls"), ("tools", "orgs"), ("tools", "ssp"), ("tools", "site"),
+    ("tools", "timeline"),
 }
 
 
