@@ -27,7 +27,11 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from PIL import Image
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -97,6 +101,20 @@ class Visitor:
         WebDriverWait(self.driver, 120, ignored_exceptions=(WebDriverException,)).until(
             expected_conditions.staleness_of(page))
         self.loaded()
+
+    def again_if_replaced(self, action) -> None:
+        """Do ``action`` (which finds its elements itself) again if what it found was replaced meanwhile: with
+        JavaScript, the save a field sends when it loses focus replaces its whole block while the next field is
+        typed. A person's typing goes on in the new block (htmx keeps the focus, app.js what was typed), but an
+        element found before is gone."""
+        for attempt in range(5):
+            try:
+                action()
+                return
+            except (StaleElementReferenceException, ElementNotInteractableException):
+                if attempt == 4:
+                    raise
+                time.sleep(0.3)
 
     def type(self, element: WebElement, text: str) -> None:
         element.clear()
@@ -309,20 +327,24 @@ def saved_by_htmx(v: Visitor, nist_id: str, before: WebElement) -> None:
     v.wait(quiet)
 
 
+def type_answer_field(v: Visitor, nist_id: str, name: str, value: str) -> None:
+    element = answer_control(v, nist_id, name)
+    if name == "planned_date":
+        year, month, day = value.split("-")
+        element.clear()
+        element.send_keys(f"{month}{day}{year}")
+    else:
+        v.type(element, value)
+
+
 def give_answer(v: Visitor, nist_id: str, status: str | None = None, **fields: str) -> None:
     """Fill one requirement's answer as a person does. With JavaScript each change saves by itself (the status is
     chosen last, so everything typed goes with it); without, the block's Save button posts it."""
     before = block(v, nist_id)
     for name, value in fields.items():
-        element = answer_control(v, nist_id, name)
-        if name == "planned_date":
-            year, month, day = value.split("-")
-            element.clear()
-            element.send_keys(f"{month}{day}{year}")
-        else:
-            v.type(element, value)
+        v.again_if_replaced(lambda: type_answer_field(v, nist_id, name, value))  # noqa: B023 - called at once
     if status:
-        v.click(answer_control(v, nist_id, "status", status))
+        v.again_if_replaced(lambda: v.click(answer_control(v, nist_id, "status", status)))
     if v.javascript:
         if not status:  # a text field saves when it loses focus
             v.click(v.find(".answer-form button.btn-primary", block(v, nist_id)))
