@@ -27,7 +27,11 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from PIL import Image
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -97,6 +101,20 @@ class Visitor:
         WebDriverWait(self.driver, 120, ignored_exceptions=(WebDriverException,)).until(
             expected_conditions.staleness_of(page))
         self.loaded()
+
+    def again_if_replaced(self, action) -> None:
+        """Do ``action`` (which finds its elements itself) again if what it found was replaced meanwhile: with
+        JavaScript, the save a field sends when it loses focus replaces its whole block while the next field is
+        typed. A person's typing goes on in the new block (htmx keeps the focus, app.js what was typed), but an
+        element found before is gone."""
+        for attempt in range(5):
+            try:
+                action()
+                return
+            except (StaleElementReferenceException, ElementNotInteractableException):
+                if attempt == 4:
+                    raise
+                time.sleep(0.3)
 
     def type(self, element: WebElement, text: str) -> None:
         element.clear()
@@ -309,13 +327,14 @@ def saved_by_htmx(v: Visitor, nist_id: str, before: WebElement) -> None:
     v.wait(quiet)
 
 
-def click_fresh(v: Visitor, find) -> None:
-    """Click what ``find`` returns, finding it again if a save's reply replaced the block meanwhile (typing in a
-    field may have started an autosave whose reply swaps the whole block)."""
-    def clicked() -> bool:
-        v.click(find())
-        return True
-    v.wait(clicked)
+def type_answer_field(v: Visitor, nist_id: str, name: str, value: str) -> None:
+    element = answer_control(v, nist_id, name)
+    if name == "planned_date":
+        year, month, day = value.split("-")
+        element.clear()
+        element.send_keys(f"{month}{day}{year}")
+    else:
+        v.type(element, value)
 
 
 def give_answer(v: Visitor, nist_id: str, status: str | None = None, **fields: str) -> None:
@@ -323,18 +342,12 @@ def give_answer(v: Visitor, nist_id: str, status: str | None = None, **fields: s
     chosen last, so everything typed goes with it); without, the block's Save button posts it."""
     before = block(v, nist_id)
     for name, value in fields.items():
-        element = answer_control(v, nist_id, name)
-        if name == "planned_date":
-            year, month, day = value.split("-")
-            element.clear()
-            element.send_keys(f"{month}{day}{year}")
-        else:
-            v.type(element, value)
+        v.again_if_replaced(lambda: type_answer_field(v, nist_id, name, value))  # noqa: B023 - called at once
     if status:
-        click_fresh(v, lambda: answer_control(v, nist_id, "status", status))
+        v.again_if_replaced(lambda: v.click(answer_control(v, nist_id, "status", status)))
     if v.javascript:
         if not status:  # a text field saves when it loses focus
-            click_fresh(v, lambda: v.find(".answer-form button.btn-primary", block(v, nist_id)))
+            v.again_if_replaced(lambda: v.click(v.find(".answer-form button.btn-primary", block(v, nist_id))))
         saved_by_htmx(v, nist_id, before)
     else:
         v.press(v.find(".answer-form button.btn-primary", block(v, nist_id)))
