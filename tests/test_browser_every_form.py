@@ -580,6 +580,26 @@ def test_ssp_requirement_descriptions_are_stored_in_every_family_and_are_the_que
     assert v.console_problems() == []
 
 
+def test_marking_3_12_4_met_after_a_final_ssp_version_is_stored(js_visitor):
+    """The prompt a final SSP version brings: its button writes the 3.12.4 answer, and the prompt is gone after."""
+    from datetime import date
+
+    from ssp.models import record_version
+
+    v = js_visitor
+    assessment, ssp = start_ssp(v)
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.12.4").update(status="not_met")
+    record_version(ssp=ssp, label="1.0", generated_on=date(2026, 12, 1), description="First", made_by="Pat",
+                   catalog_revision="test", draft=False, docx=b"PK", pdf=b"%PDF")
+    overview = reverse("ssp:overview", args=[assessment.public_id])
+    v.open(overview)
+    v.press(v.find("[data-testid='mark-ssp-met']"))
+    v.open(overview)
+    assert not v.find_all("[data-testid='mark-ssp-met']")
+    assert Answer.objects.get(assessment=assessment, requirement__nist_id="3.12.4").status == "met"
+    assert v.console_problems() == []
+
+
 # --- The SPRS worksheet, the ISO head start --------------------------------------------------------------------
 
 
