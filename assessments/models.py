@@ -174,6 +174,16 @@ class ObjectiveAnswerStatus(models.TextChoices):
 
 TEXT_MAX = 10_000  # a requirement's description or N/A rationale: about four pages
 RESPONSIBLE_MAX = 500
+POAM_TEXT_MAX = 2_000  # a POA&M cell: the weakness, the resources, the milestones, their changes
+
+
+class Responsibility(models.TextChoices):
+    """Who carries out a requirement (or a provider's part of the system): the CMMC scoping guide's split of
+    responsibility between the organisation and its external service providers."""
+
+    INHERITED = "inherited", "Inherited (the provider does it)"
+    SHARED = "shared", "Shared"
+    OURS = "ours", "Ours (we do it)"
 
 
 class Answer(models.Model):
@@ -191,6 +201,21 @@ class Answer(models.Model):
     responsible = models.CharField("responsible person or role", max_length=RESPONSIBLE_MAX, blank=True)
     planned_date = models.DateField("planned completion date", null=True, blank=True)
     poam_reference = models.CharField("POA&M reference", max_length=50, blank=True)
+    # Who carries it out, and which provider for an inherited or shared one (the SSP's provider table names them).
+    responsibility = models.CharField("who carries it out", max_length=10, choices=Responsibility, blank=True)
+    provider = models.CharField("provider", max_length=200, blank=True)
+    # Not applicable needs approving: who decided, and when (an assessor asks for both).
+    na_approved_by = models.CharField("N/A approved by", max_length=200, blank=True)
+    na_approved_on = models.DateField("N/A approved on", null=True, blank=True)
+    # The POA&M row of an open requirement (38 U.S.C. 5727(16)): the weakness, who found it and when, the resources,
+    # the milestones with their dates (one per line, "YYYY-MM-DD what"), and changes to them. Its responsible person,
+    # scheduled completion (planned_date) and status are the fields above.
+    weakness = models.TextField("weakness", max_length=POAM_TEXT_MAX, blank=True)
+    identified_by = models.CharField("identified by", max_length=200, blank=True)
+    identified_on = models.DateField("identified on", null=True, blank=True)
+    resources = models.TextField("resources required", max_length=POAM_TEXT_MAX, blank=True)
+    milestones = models.TextField("milestones", max_length=POAM_TEXT_MAX, blank=True)
+    milestone_changes = models.TextField("changes to milestones", max_length=POAM_TEXT_MAX, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -227,7 +252,11 @@ class ObjectiveAnswer(models.Model):
         return f"{self.objective_id}: {self.status or 'unanswered'}"
 
 
-ANSWER_FIELDS = ("status", "justification", "note", "evidence", "responsible", "planned_date", "poam_reference")
+ANSWER_FIELDS = ("status", "justification", "note", "evidence", "responsible", "planned_date", "poam_reference",
+                 "responsibility", "provider", "na_approved_by", "na_approved_on", "weakness", "identified_by",
+                 "identified_on", "resources", "milestones", "milestone_changes")
+# The fields of an answer that hold a date (the JSON file and the spreadsheets write them as ISO dates).
+ANSWER_DATE_FIELDS = ("planned_date", "na_approved_on", "identified_on")
 
 # Intake and SPRS fields a duplicate carries over; ids, secrets, the organisation and timestamps are new.
 DUPLICATED_FIELDS = (

@@ -25,6 +25,12 @@ POAM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("poam_reference", "POA&M reference"),
     ("note", "Implementation description"),
     ("evidence", "Evidence"),
+    ("weakness", "Weakness"),
+    ("identified_by", "Identified by"),
+    ("identified_on", "Identified on"),
+    ("resources", "Resources required"),
+    ("milestones", "Milestones"),
+    ("milestone_changes", "Changes to milestones"),
 )
 UNANSWERED_LABEL = "Unanswered (counted as not met)"
 LEVEL1_NO_POAM = "Level 1 allows no POA&M: every practice must be met (32 CFR 170.15)."
@@ -46,7 +52,8 @@ def poam_rows(assessment: Assessment) -> list[dict[str, Cell]]:
     return build_poam_rows(score_assessment(assessment), details, titles)
 
 
-POAM_DETAILS = ("responsible", "planned_date", "poam_reference", "note", "evidence")
+POAM_DETAILS = ("responsible", "planned_date", "poam_reference", "note", "evidence", "weakness", "identified_by",
+                "identified_on", "resources", "milestones", "milestone_changes")
 
 
 def build_poam_rows(result: scoring.Result, details: dict[str, dict], titles: dict[str, tuple[str, str]]
@@ -75,5 +82,11 @@ def build_poam_rows(result: scoring.Result, details: dict[str, dict], titles: di
             "poam_reference": answer.get("poam_reference", ""),
             "note": answer.get("note", ""),
             "evidence": answer.get("evidence", ""),
+            "weakness": answer.get("weakness", ""),
+            "identified_by": answer.get("identified_by", ""),
+            "identified_on": answer.get("identified_on"),
+            "resources": answer.get("resources", ""),
+            "milestones": answer.get("milestones", ""),
+            "milestone_changes": answer.get("milestone_changes", ""),
         })
     return rows

@@ -26,11 +26,17 @@ MAX_PLAN_CHARS = 400_000
 STATUS_LABELS = dict(ImplementationStatus.choices)
 
 
+# Bidirectional embedding, override and isolate controls: in a document they make text display other than it reads
+# ("evil" shown as "live"), so they never reach one. Right-to-left scripts still display right to left without them.
+BIDI_CONTROLS_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def clean(value: object) -> str:
-    """User text as every renderer may take it: XML-legal characters only, ``\\n`` line ends, no trailing space."""
+    """User text as every renderer may take it: XML-legal characters only, no bidi controls, ``\\n`` line ends, no
+    trailing space."""
     text = "" if value is None else str(value)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = XML_ILLEGAL_RE.sub("", text)
+    text = BIDI_CONTROLS_RE.sub("", XML_ILLEGAL_RE.sub("", text))
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
@@ -142,21 +148,64 @@ class ChangeRow:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    on: date | None  # None: a milestone written without a date
+    text: str
+
+
+@dataclass(frozen=True)
 class PoamRow:
-    """An open requirement of the POA&M appendix (assessments.poam.build_poam_rows)."""
+    """An open requirement of the POA&M (assessments.poam.build_poam_rows), with what a POA&M must contain
+    (38 U.S.C. 5727(16)): the weakness, who identified it and when, the responsible person, the resources required,
+    milestones with dates, the scheduled completion date, changes to the milestones, and the status."""
 
     requirement: str  # the NIST id
+    cmmc_id: str
     title: str
-    state: str
+    state: str  # the assessment's status in words ("Not met", "Partially met", "Unanswered ...")
     points: int | None  # points recoverable; None for a Level 1 assessment
     poam_eligible: bool
     why_not: str  # why it may not be on a POA&M
+    weakness: str
+    identified_by: str
+    identified_on: date | None
     responsible: str
-    planned_date: date | None
-    note: str
+    resources: str
+    milestones: tuple[Milestone, ...]
+    planned_date: date | None  # the scheduled completion date
+    milestone_changes: str
+    status: str  # the row's status: "Open" or "Partially implemented"
+
+    @property
+    def anchor(self) -> str:
+        """The row's bookmark: each requirement block links here."""
+        return "poam-" + self.requirement.replace(".", "-")
 
 
-TableRow = UserRoleRow | HardwareRow | SoftwareRow | InterconnectionRow | ProviderRow | ChangeRow | PoamRow
+@dataclass(frozen=True)
+class AcronymRow:
+    acronym: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    title: str
+    reference: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """A review of the plan (3.12.4[h]), apart from the generated versions."""
+
+    date: date
+    reviewer: str
+    outcome: str
+
+
+TableRow = (UserRoleRow | HardwareRow | SoftwareRow | InterconnectionRow | ProviderRow | ChangeRow | PoamRow
+            | AcronymRow | PolicyRow | ReviewRow)
 RESPONSIBILITY_LABELS = dict(Responsibility.choices)
 
 
@@ -196,11 +245,37 @@ def _(row: ChangeRow) -> tuple[str, ...]:
     return row.version, iso_date(row.date), row.description, row.made_by
 
 
+# The POA&M's columns, in the order 38 U.S.C. 5727(16) lists a POA&M's contents, after the requirement itself.
+POAM_HEADERS = ("Requirement", "Weakness", "Responsible", "Resources required", "Scheduled completion",
+                "Milestones with dates", "Changes to milestones", "Identified by", "Status")
+POAM_WIDTHS = (13, 17, 9, 11, 9, 15, 10, 8, 8)
+
+
 @cells.register
 def _(row: PoamRow) -> tuple[str, ...]:
-    eligible = "Yes" if row.poam_eligible else f"No. {row.why_not}".strip()
-    return (f"{row.requirement} {row.title}", row.state, str(row.points), eligible, row.responsible,
-            iso_date(row.planned_date), row.note)
+    points = "" if row.points is None else f"\n{row.points} point{'' if row.points == 1 else 's'}"
+    cmmc = f" ({row.cmmc_id})" if row.cmmc_id else ""
+    eligible = "" if row.poam_eligible else f"\nMay not stay on a POA&M. {row.why_not}".rstrip()
+    found = "\n".join(p for p in (row.identified_by, iso_date(row.identified_on)) if p)
+    milestones = "\n".join(f"{iso_date(m.on)}: {m.text}" if m.on else m.text for m in row.milestones)
+    return (f"{row.requirement}{cmmc} {row.title}{points}", f"{row.weakness}{eligible}".strip(), row.responsible,
+            row.resources, iso_date(row.planned_date), milestones, row.milestone_changes, found,
+            f"{row.status}\n{row.state}")
+
+
+@cells.register
+def _(row: AcronymRow) -> tuple[str, ...]:
+    return row.acronym, row.meaning
+
+
+@cells.register
+def _(row: PolicyRow) -> tuple[str, ...]:
+    return row.title, row.reference, row.version
+
+
+@cells.register
+def _(row: ReviewRow) -> tuple[str, ...]:
+    return iso_date(row.date), row.reviewer, row.outcome
 
 
 @dataclass(frozen=True)
@@ -225,6 +300,24 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class ObjectiveLine:
+    """An SP 800-171A assessment objective of a requirement, with its answer in objective mode."""
+
+    letter: str  # "a", "b", ...
+    text: str
+    status: str  # "Met", "Not met", "Not applicable", "Not assessed", or "" outside objective mode
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A labelled line of a requirement block; ``link`` is an anchor in the document (the POA&M row)."""
+
+    label: str
+    value: str
+    link: str = ""
+
+
+@dataclass(frozen=True)
 class RequirementEntry:
     kind: ClassVar[str] = "requirement"
     nist_id: str
@@ -240,6 +333,16 @@ class RequirementEntry:
     starting_text_pending: bool
     evidence: str = ""
     answered: bool = True
+    cmmc_id: str = ""
+    points: int | None = None  # the DoD value; None for a Level 1 assessment
+    partial_points: int | None = None  # the deduction when partially implemented (3.5.3, 3.13.11)
+    deduction: int = 0  # what its status costs now
+    objectives: tuple[ObjectiveLine, ...] = ()
+    responsibility: str = ""  # a Responsibility value
+    provider: str = ""
+    na_approved_by: str = ""
+    na_approved_on: date | None = None
+    on_poam: bool = False  # it has a row in the POA&M appendix (its anchor: ``poam_anchor``)
 
     @property
     def status_label(self) -> str:
@@ -248,6 +351,15 @@ class RequirementEntry:
     @property
     def anchor(self) -> str:
         return "req-" + self.nist_id.replace(".", "-")
+
+    @property
+    def poam_anchor(self) -> str:
+        return "poam-" + self.nist_id.replace(".", "-")
+
+    @property
+    def heading(self) -> str:
+        """"3.1.1 (AC.L2-3.1.1) Authorized Access Control"."""
+        return f"{self.nist_id} ({self.cmmc_id}) {self.title}" if self.cmmc_id else f"{self.nist_id} {self.title}"
 
     @property
     def is_planned(self) -> bool:
@@ -277,31 +389,73 @@ class RequirementEntry:
         return STARTING_TEXT_FLAG
 
     @property
-    def details(self) -> tuple[tuple[str, str], ...]:
-        rows = [("Status", self.status_label if self.answered else f"{self.status_label} (not assessed yet)")]
+    def points_text(self) -> str:
+        if self.points is None:
+            return ""
+        text = f"{self.points} point{'' if self.points == 1 else 's'}"
+        if self.partial_points is not None:
+            text += f" ({self.partial_points} if partially implemented)"
+        return text
+
+    @property
+    def responsibility_text(self) -> str:
+        label = {"inherited": "Inherited from", "shared": "Shared with"}.get(self.responsibility)
+        if label:
+            return f"{label} {self.provider}" if self.provider else f"{label} a provider (not named)"
+        return "Ours (we do it)" if self.responsibility == "ours" else ""
+
+    @property
+    def details(self) -> tuple[Detail, ...]:
+        status = self.status_label if self.answered else f"{self.status_label} (not assessed yet)"
+        if self.deduction:
+            status += f": costs {self.deduction} point{'' if self.deduction == 1 else 's'} now"
+        rows = [Detail("Status", status)]
+        if self.points_text:
+            rows.append(Detail("Value", self.points_text))
         if self.responsible:
-            rows.append(("Responsible role", self.responsible))
+            rows.append(Detail("Responsible role", self.responsible))
+        if self.responsibility_text:
+            rows.append(Detail("Carried out by", self.responsibility_text))
         if self.evidence:
-            rows.append(("Evidence", self.evidence))
+            rows.append(Detail("Evidence", self.evidence))
+        if self.is_na:
+            approved = ", ".join(p for p in (self.na_approved_by, long_date(self.na_approved_on)) if p)
+            rows.append(Detail("Not applicable approved by", approved or NOT_APPROVED))
         if self.is_planned:
-            rows.append(("POA&M reference", self.poam_reference or NOT_PROVIDED))
-            rows.append(("Planned completion", iso_date(self.planned_date) or NOT_PROVIDED))
+            rows.append(Detail("Planned completion", iso_date(self.planned_date) or NOT_PROVIDED))
+            if self.on_poam:
+                reference = f"row {self.poam_reference}" if self.poam_reference else f"row {self.nist_id}"
+                rows.append(Detail("POA&M", f"Appendix A, {reference}", link=self.poam_anchor))
         return tuple(rows)
 
 
+NOT_APPROVED = "Not approved yet."
 STARTING_TEXT_FLAG = ("STARTING TEXT, NOT YET CONFIRMED: this description is the generator's starting text. "
                       "Rewrite it to describe what is actually done, or confirm it, before relying on this plan.")
 
 
 @dataclass(frozen=True)
+class Signature:
+    """The approval page's signature block: a line to sign and a line to date."""
+
+    kind: ClassVar[str] = "signature"
+    name: str
+    title: str
+    date: date | None
+
+
+@dataclass(frozen=True)
 class Section:
-    number: str  # "1" to "4", "A" for the appendix
+    number: str  # "" for front matter (approval, summary), "1" to "4", "A"... for the appendices
     title: str
     anchor: str
     blocks: tuple
+    landscape: bool = False  # wide tables (the POA&M): landscape pages
 
     @property
     def full(self) -> str:
+        if not self.number:
+            return self.title
         prefix = "Appendix " if self.number.isalpha() else ""
         return f"{prefix}{self.number}. {self.title}"
 
@@ -315,6 +469,7 @@ class Issue:
     step: str  # identification | environment | requirements | plan
     field: str  # the HTML id of the form field
     family: str = ""  # for requirement issues: the family page
+    nist_id: str = ""  # for requirement issues: the requirement
 
 
 @dataclass(frozen=True)
@@ -328,6 +483,10 @@ class SspDocument:
     title_fields: tuple[tuple[str, str], ...]
     sections: tuple[Section, ...]
     issues: tuple[Issue, ...]
+    # The cover's CUI designation indicator: (label, value) lines, "Controlled by" first; empty without a banner.
+    designation: tuple[tuple[str, str], ...] = ()
+    # A DRAFT's open items for its first page: ``issues`` grouped, one line per kind (readiness.open_items).
+    open_items: tuple[str, ...] = ()
 
     title: ClassVar[str] = "System Security Plan"
 
@@ -379,6 +538,7 @@ class SspDocument:
                     total += sum(len(cell) for row in block.rows for cell in cells(row))
                 elif isinstance(block, RequirementEntry):
                     total += len(block.text) + len(block.description) + len(block.rationale) + len(block.responsible)
+                    total += len(block.evidence) + sum(len(o.text) for o in block.objectives)
         return total
 
     @property

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 from assessments.models import Scope, TargetLevel, today
-from assessments.poam import build_poam_rows
+from assessments.poam import POAM_DETAILS, build_poam_rows
 from assessments.scoring import SSP_REQUIREMENT
 
+from . import matter
 from .blocks import (
     NOT_PROVIDED,
     BulletList,
@@ -18,15 +19,17 @@ from .blocks import (
     HardwareRow,
     Heading,
     InterconnectionRow,
+    ObjectiveLine,
     Paragraph,
-    PoamRow,
     ProviderRow,
     RequirementEntry,
+    ReviewRow,
     Section,
     SoftwareRow,
     SspDocument,
     Table,
     UserRoleRow,
+    cells,
     clean,
     long_date,
 )
@@ -36,6 +39,8 @@ from .models import (
     HardwareItem,
     Interconnection,
     NetworkDiagram,
+    PlanReview,
+    PolicyDocument,
     ReviewFrequency,
     ServiceProvider,
     SoftwareItem,
@@ -44,7 +49,7 @@ from .models import (
     UserRole,
     YesNo,
 )
-from .readiness import readiness_issues
+from .readiness import open_items, readiness_issues
 from .records import RequirementRecord, records
 
 CUI_REGISTRY = "https://www.archives.gov/cui/registry/category-list"
@@ -65,26 +70,29 @@ CUI_CATEGORIES = (
 
 def build_document(ssp: SystemSecurityPlan, *, version: str = "", on: date | None = None,
                    change: ChangeRow | None = None) -> SspDocument:
-    """The whole plan (15 queries; 16 in objective mode). ``change`` is the record-of-changes row of the version
+    """The whole plan (16 queries; 17 in objective mode). ``change`` is the record-of-changes row of the version
     being generated, shown as the last row. ``ssp.assessment`` should already be loaded."""
     assessment = ssp.assessment
     on = on or today()
-    # 1-6: the plan's own rows.
+    # 1-8: the plan's own rows.
     contacts = {c.role: c for c in Contact.objects.filter(ssp=ssp)}
     roles = list(UserRole.objects.filter(ssp=ssp).order_by("pk"))
     hardware = list(HardwareItem.objects.filter(ssp=ssp).order_by("pk"))
     software = list(SoftwareItem.objects.filter(ssp=ssp).order_by("pk"))
     interconnections = list(Interconnection.objects.filter(ssp=ssp).order_by("pk"))
     providers = list(ServiceProvider.objects.filter(ssp=ssp).order_by("pk"))
-    # 7: the diagram; 8: earlier versions.
+    policies = list(PolicyDocument.objects.filter(ssp=ssp).order_by("pk"))
+    reviews = list(PlanReview.objects.filter(ssp=ssp).order_by("reviewed_on", "pk"))
+    # 9: the diagram; 10: earlier versions.
     diagram = NetworkDiagram.objects.filter(ssp=ssp).first()
     versions = list(SspVersion.objects.filter(ssp=ssp).only(
         "label", "generated_on", "description", "made_by", "number").order_by("number"))
-    # 9-15: each requirement's record with the score (ssp/records.py); the POA&M is built from the same rows.
+    # 11-16: each requirement's record with the score (ssp/records.py); the POA&M is built from the same rows.
     result, recs = records(assessment)
     # The plan never lists itself (3.12.4) in its own POA&M: generating it is what closes that item.
-    poam = [row for row in build_poam_rows(result, _poam_details(recs), _titles(recs))
+    poam = [matter.poam_row(row) for row in build_poam_rows(result, _poam_details(recs), _titles(recs))
             if row["requirement"] != SSP_REQUIREMENT]
+    on_poam = {row.requirement for row in poam}
 
     organization = clean(ssp.org_name or assessment.organization_name)
     system_name = clean(ssp.system_name)
@@ -94,19 +102,27 @@ def build_document(ssp: SystemSecurityPlan, *, version: str = "", on: date | Non
     if change is not None:
         changes.append(change)
 
-    entries = [_entry(rec) for rec in recs]
+    points = {item.rule.nist_id: item for item in result.items}
+    level2 = assessment.target_level == TargetLevel.L2
+    entries = [_entry(rec, points.get(rec.requirement.nist_id), rec.requirement.nist_id in on_poam, level2)
+               for rec in recs]
     # The requirements the assessment scores (a Level 1 assessment: its 17 practices only).
-    in_scope = {rec.requirement.nist_id for rec in recs
-                if assessment.target_level == TargetLevel.L2 or rec.requirement.level1_id}
-    issues = readiness_issues(ssp, system_name, entries, in_scope)
-    sections = (
+    in_scope = {rec.requirement.nist_id for rec in recs if level2 or rec.requirement.level1_id}
+    issues = readiness_issues(ssp, system_name, entries, in_scope, contacts=contacts, diagram=diagram is not None,
+                              hardware=bool(hardware), software=bool(software), poam=poam)
+    planned = {rec.requirement.nist_id: rec.answer.planned_date for rec in recs}
+    sections = [
+        matter.approval(ssp, system_name, organization),
+        matter.summary(assessment, result, planned, on),
         _identification(ssp, system_name, organization, contacts, roles, assessment),
         _environment(ssp, diagram, hardware, software, interconnections, providers),
         _requirements(entries, {r.requirement.family.code: (r.requirement.family.position, r.requirement.family.name)
                                 for r in recs}),
-        _record_of_changes(ssp, changes),
-        _poam_appendix(poam),
-    )
+        _record_of_changes(ssp, changes, reviews),
+        matter.poam_appendix(poam),
+        matter.policy_index(policies),
+    ]
+    sections.append(matter.acronyms(_texts(sections)))
     approver = ", ".join(p for p in (clean(ssp.approver_name), clean(ssp.approver_title)) if p)
     title_fields = (
         ("System", system_name or NOT_PROVIDED),
@@ -118,25 +134,44 @@ def build_document(ssp: SystemSecurityPlan, *, version: str = "", on: date | Non
     )
     return SspDocument(
         organization=organization, system_name=system_name, version=clean(version), date=on, draft=bool(issues),
-        cui_banner=ssp.cui_banner, title_fields=title_fields, sections=sections, issues=tuple(issues),
+        cui_banner=ssp.cui_banner, title_fields=title_fields, sections=tuple(sections), issues=tuple(issues),
+        designation=matter.designation(ssp, organization), open_items=open_items(issues),
     )
 
 
-def _entry(rec: RequirementRecord) -> RequirementEntry:
+def _texts(sections: list[Section]):
+    """Every text of the sections (for the acronym list)."""
+    for section in sections:
+        for block in section.blocks:
+            if isinstance(block, Paragraph | Heading):
+                yield block.text
+            elif isinstance(block, Fields):
+                yield from (value for _, value in block.rows)
+            elif isinstance(block, Table):
+                yield from block.headers
+                yield from (cell for row in block.rows for cell in cells(row))
+            elif isinstance(block, RequirementEntry):
+                yield from (block.text, block.description, block.rationale, block.evidence, block.provider)
+
+
+def _entry(rec: RequirementRecord, item, on_poam: bool, level2: bool) -> RequirementEntry:
     req, answer = rec.requirement, rec.answer
     return RequirementEntry(
         nist_id=req.nist_id, family=req.family.code, title=clean(req.cmmc_title), text=clean(req.text),
         status=rec.status, description=clean(rec.description), rationale=clean(answer.justification),
         responsible=clean(answer.responsible), poam_reference=clean(answer.poam_reference),
         planned_date=answer.planned_date, starting_text_pending=rec.pending, evidence=clean(answer.evidence),
-        answered=rec.answered,
+        answered=rec.answered, cmmc_id=req.cmmc_id if level2 or not req.level1_id else req.level1_id,
+        points=req.points if level2 else None, partial_points=req.partial_points if level2 else None,
+        deduction=item.deduction if item is not None and level2 and rec.answered else 0,
+        objectives=tuple(ObjectiveLine(letter, clean(text), status) for letter, text, status in rec.objectives),
+        responsibility=answer.responsibility, provider=clean(answer.provider),
+        na_approved_by=clean(answer.na_approved_by), na_approved_on=answer.na_approved_on, on_poam=on_poam,
     )
 
 
 def _poam_details(recs: list[RequirementRecord]) -> dict[str, dict]:
-    return {rec.requirement.nist_id: {"responsible": rec.answer.responsible, "planned_date": rec.answer.planned_date,
-                                      "poam_reference": rec.answer.poam_reference, "note": rec.answer.note,
-                                      "evidence": rec.answer.evidence}
+    return {rec.requirement.nist_id: {name: getattr(rec.answer, name) for name in POAM_DETAILS}
             for rec in recs if rec.answer.pk}
 
 
@@ -203,7 +238,8 @@ def _environment(ssp, diagram, hardware, software, interconnections, providers) 
         blocks.append(Figure("network-diagram", bytes(diagram.image), diagram.content_type, diagram.width,
                              diagram.height, clean(diagram.caption) or "System topology"))
     else:
-        blocks.append(Paragraph("No diagram attached."))
+        reason = clean(ssp.diagram_none_reason)
+        blocks.append(Paragraph(f"No diagram: {reason}" if reason else "No diagram attached."))
     blocks += [Heading(2, "2.1", "Hardware inventory", "sec-2-1")]
     if ssp.hardware_reference.strip():
         blocks.append(Paragraph(f"Kept in: {clean(ssp.hardware_reference)}"))
@@ -252,28 +288,16 @@ def _requirements(entries: list[RequirementEntry], families: dict[str, tuple[int
     return Section("3", "Requirements", "sec-3", tuple(blocks))
 
 
-def _record_of_changes(ssp, changes: list[ChangeRow]) -> Section:
+def _record_of_changes(ssp, changes: list[ChangeRow], reviews: list[PlanReview]) -> Section:
     approver = ", ".join(p for p in (clean(ssp.approver_name), clean(ssp.approver_title)) if p)
     blocks = (
         Fields((("Review frequency", ReviewFrequency(ssp.review_frequency).label),
-                ("Approved by", approver or NOT_PROVIDED))),
+                ("Approved by", approver or NOT_PROVIDED),
+                ("Approval date", long_date(ssp.approval_date) or NOT_PROVIDED))),
+        Heading(2, "4.1", "Versions", "sec-4-1"),
         Table(("Version", "Date", "Description", "Made by"),
               tuple(ChangeRow(clean(c.version), c.date, clean(c.description), clean(c.made_by)) for c in changes),
               (14, 16, 46, 24), empty="No version generated yet."),
+        *matter.review_log(tuple(ReviewRow(r.reviewed_on, clean(r.reviewer), clean(r.outcome)) for r in reviews)),
     )
     return Section("4", "Record of changes", "sec-4", blocks)
-
-
-def _poam_appendix(poam: list[dict]) -> Section:
-    rows = [PoamRow(requirement=row["requirement"], title=clean(row["title"]), state=clean(row["state"]),
-                    points=row["points"], poam_eligible=row["poam_eligible"] == "yes", why_not=clean(row["why_not"]),
-                    responsible=clean(row["responsible"]), planned_date=row["planned_date"], note=clean(row["note"]))
-            for row in poam]
-    blocks = (
-        Paragraph("Requirements not yet met, from the self-assessment (the same list as the POA&M spreadsheet), "
-                  "blockers first, then by points recoverable. Requirement 3.12.2: develop and implement plans of "
-                  "action to correct deficiencies and reduce or eliminate vulnerabilities.", "instruction"),
-        Table(("Requirement", "State", "Points", "POA&M eligible", "Responsible", "Planned completion", "Note"),
-              tuple(rows), (22, 12, 7, 17, 12, 11, 19), empty="No open items: every requirement is met.", small=True),
-    )
-    return Section("A", "Plan of action and milestones (POA&M)", "sec-a", blocks)

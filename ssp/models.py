@@ -12,7 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from assessments.models import Assessment
+from assessments.models import Assessment, Responsibility
 from assessments.plans import GeneratedVersion
 from assessments.scoring import Status
 
@@ -58,10 +58,11 @@ class ContactRole(models.TextChoices):
     SECURITY_OFFICER = "security_officer", "System security officer"
 
 
-class Responsibility(models.TextChoices):
-    INHERITED = "inherited", "Inherited (the provider does it)"
-    SHARED = "shared", "Shared"
-    OURS = "ours", "Ours (we do it)"
+class NarrativeVariant(models.TextChoices):
+    """Which example narratives the requirement step offers as starting text."""
+
+    GCC_HIGH = "gcc_high", "Microsoft 365 GCC High"
+    ON_PREM = "on_prem", "On-premises Active Directory"
 
 
 class SystemSecurityPlan(models.Model):
@@ -92,6 +93,20 @@ class SystemSecurityPlan(models.Model):
     approver_name = models.CharField("approved by (name)", max_length=SHORT_MAX, blank=True)
     approver_title = models.CharField("approver's title", max_length=SHORT_MAX, blank=True)
     cui_banner = models.BooleanField("mark every page CUI", default=True)
+    approval_date = models.DateField("approval date", null=True, blank=True)
+    # The cover's CUI designation indicator (DoD: controlled by, CUI category, dissemination control, POC).
+    cui_controlled_by = models.CharField("controlled by", max_length=SHORT_MAX, blank=True,
+                                         help_text="The organisation (and office) that controls the CUI in this plan.")
+    cui_category_marking = models.CharField("CUI category", max_length=SHORT_MAX, blank=True,
+                                            help_text="E.g. “CTI” or “PROPIN”.")
+    cui_dissemination = models.CharField("distribution or limited dissemination control", max_length=SHORT_MAX,
+                                         blank=True, help_text="E.g. “FEDCON” or “NOFORN”; blank if none applies.")
+    cui_poc = models.CharField("point of contact", max_length=SHORT_MAX, blank=True,
+                               help_text="Name and phone or e-mail of the person to ask about this plan.")
+    # Section 2: a plan may say why it has no diagram instead of attaching one.
+    diagram_none_reason = models.TextField("why there is no diagram", max_length=DESCRIPTION_MAX, blank=True)
+    narrative_variant = models.CharField("example narratives written for", max_length=10,
+                                         choices=NarrativeVariant, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -186,6 +201,34 @@ class ServiceProvider(_Row):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PolicyDocument(_Row):
+    """A policy or procedure the narratives cite: the plan's index of them."""
+
+    ssp = models.ForeignKey(SystemSecurityPlan, on_delete=models.CASCADE, related_name="policies")
+    title = models.CharField(max_length=SHORT_MAX)
+    reference = models.CharField("document id or where it is kept", max_length=SHORT_MAX, blank=True)
+    version = models.CharField("version or date", max_length=50, blank=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlanReview(_Row):
+    """A review of the plan (3.12.4[h]: reviewed and updated periodically), kept apart from its generated
+    versions: a review may change nothing."""
+
+    ssp = models.ForeignKey(SystemSecurityPlan, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_on = models.DateField("date")
+    reviewer = models.CharField("reviewed by", max_length=SHORT_MAX)
+    outcome = models.CharField("outcome", max_length=500, blank=True,
+                               help_text="What the review found or changed; “No changes” is an outcome.")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"review {self.reviewed_on}"
 
 
 class NetworkDiagram(models.Model):
@@ -304,8 +347,8 @@ def generated_versions(assessment_id: int) -> list[GeneratedVersion]:
 # --- Deleting for good --------------------------------------------------------------------------------------------
 
 # The plan's row models: each keeps history under its ``ssp_id``.
-ROW_MODELS = (Contact, UserRole, HardwareItem, SoftwareItem, Interconnection, ServiceProvider, NetworkDiagram,
-              SspVersion)
+ROW_MODELS = (Contact, UserRole, HardwareItem, SoftwareItem, Interconnection, ServiceProvider, PolicyDocument,
+              PlanReview, NetworkDiagram, SspVersion)
 
 
 def delete_plans_for_good(*, assessment_ids: list[int]) -> None:

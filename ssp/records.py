@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assessments import scoring
-from assessments.models import Answer, Assessment
-from assessments.records import score_assessment
+from assessments.models import Answer, Assessment, ObjectiveAnswerStatus
+from assessments.records import catalog_rules, load_answers, score_answers
 from controls.models import Family, Objective, Requirement
 
 from . import starting_text
@@ -25,6 +25,8 @@ class RequirementRecord:
     status: ImplementationStatus  # the scored status in the plan's words (objective mode: rolled up)
     answered: bool  # whether the assessment has a status for it
     starting_text: str  # offered while the description is empty ("" for not applicable)
+    # The SP 800-171A objectives: (letter, text, answer in words; "" outside objective mode).
+    objectives: list[tuple[str, str, str]]
 
     @property
     def pending(self) -> bool:
@@ -41,26 +43,32 @@ def records(assessment: Assessment, *, family: Family | None = None,
     """The assessment's score, and every requirement's record in catalog order (or one family's, or one
     requirement's).
 
-    Queries: the score (catalog 2, answers 1, objective answers 1 in objective mode), then requirements with their
-    family 1, answers 1, objectives 1: constant whatever the number of answers.
+    Queries: the catalog 2, answers 1 (objective answers 1 more in objective mode), then requirements with their
+    family 1 and objectives 1: constant whatever the number of answers. The answers read for the score are the
+    records themselves.
     """
-    result = score_assessment(assessment)
+    stored = load_answers(assessment)
+    result = score_answers(assessment, catalog_rules(), stored)
     statuses = {item.rule.nist_id: item.status for item in result.items}
     requirements = Requirement.objects.select_related("family").order_by("position")
-    answers = Answer.objects.filter(assessment=assessment)
     objectives = Objective.objects.order_by("requirement__position", "position")
     if family is not None:
         requirements = requirements.filter(family=family)
-        answers = answers.filter(requirement__family=family)
         objectives = objectives.filter(requirement__family=family)
     if requirement is not None:
         requirements = requirements.filter(pk=requirement.pk)
-        answers = answers.filter(requirement=requirement)
         objectives = objectives.filter(requirement=requirement)
-    by_requirement = {a.requirement_id: a for a in answers}
+    by_requirement, objective_answers = stored
+    words = dict(ObjectiveAnswerStatus.choices)
     letters: dict[int, list[tuple[str, str]]] = {}
+    lines: dict[int, list[tuple[str, str, str]]] = {}
     for objective in objectives:
         letters.setdefault(objective.requirement_id, []).append((objective.letter, objective.text))
+        answered = objective_answers.get(objective.pk)
+        status = ""
+        if assessment.objective_mode:
+            status = words.get(answered.status, "Not assessed") if answered else "Not assessed"
+        lines.setdefault(objective.requirement_id, []).append((objective.letter.strip("[]"), objective.text, status))
     organization = assessment.organization_name
     found = []
     for req in requirements:
@@ -72,5 +80,6 @@ def records(assessment: Assessment, *, family: Family | None = None,
             requirement=req, answer=answer, status=plan_status, answered=status is not None,
             starting_text=starting_text.for_requirement(status=plan_status, organization=organization,
                                                         objectives=letters.get(req.pk, [])),
+            objectives=lines.get(req.pk, []),
         ))
     return result, found

@@ -174,13 +174,13 @@ class _Writer:
                 self.requirement(block)
 
     def requirement(self, entry: RequirementEntry) -> None:
-        self.paragraph(f"{entry.nist_id} {entry.title}", "Heading 3")
+        self.paragraph(entry.heading, "Heading 3")
         self.paragraph(entry.text, "SSP Requirement")
         label_style = self.style_id("SSP Label")
-        for label, value in entry.details:
+        for detail in entry.details:
             paragraph = self.paragraph("", "SSP Detail")
-            paragraph.add_run(f"{label}:")._r.style = label_style
-            paragraph.add_run(f" {value}")
+            paragraph.add_run(f"{detail.label}:")._r.style = label_style
+            paragraph.add_run(f" {detail.value}")
         if entry.starting_text_pending:
             self.paragraph(entry.flag_text, "SSP Flag")
         self.paragraph(entry.description_label, "SSP Subhead")
