@@ -518,6 +518,9 @@ class SspDocument:
     def section(self, number: str) -> Section:
         return next(s for s in self.sections if s.number == number)
 
+    def section_titled(self, title: str) -> Section:
+        return next(s for s in self.sections if s.title == title)
+
     @property
     def poam_section(self) -> Section:
         return self.section("A")
