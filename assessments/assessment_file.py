@@ -18,7 +18,7 @@ from controls.models import Objective, Requirement, catalog_revision
 from orgs.models import Organization
 
 from . import scoring
-from .models import ANSWER_FIELDS, Answer, Assessment, ObjectiveAnswer, ObjectiveAnswerStatus
+from .models import ANSWER_DATE_FIELDS, ANSWER_FIELDS, Answer, Assessment, ObjectiveAnswer, ObjectiveAnswerStatus
 from .records import catalog_rules, scoring_answers
 
 FORMAT = "cmmc-ready.assessment"
@@ -38,7 +38,7 @@ ASSESSMENT_FIELDS = (
 )
 REQUIREMENT_KEYS = (*ANSWER_FIELDS, "objectives")
 V1_ANSWER_FIELDS = tuple(name for name in ANSWER_FIELDS if name != "poam_reference")
-BLANK_ANSWER: dict[str, object] = {name: None if name == "planned_date" else "" for name in ANSWER_FIELDS}
+BLANK_ANSWER: dict[str, object] = {name: None if name in ANSWER_DATE_FIELDS else "" for name in ANSWER_FIELDS}
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -53,6 +53,10 @@ def test_export_json_is_the_documented_format_without_any_secret(django_assert_n
     assert data["requirements"]["3.1.2"]["status"] is None
     assert data["requirements"]["3.1.3"] == {"status": None, "justification": "", "note": "", "evidence": "",
                                              "responsible": "", "planned_date": None, "poam_reference": "",
+                                             "responsibility": "", "provider": "", "na_approved_by": "",
+                                             "na_approved_on": None, "weakness": "", "identified_by": "",
+                                             "identified_on": None, "resources": "", "milestones": "",
+                                             "milestone_changes": "",
                                              "objectives": {"3.1.3[a]": "not_met", "3.1.3[b]": None}}
     assert list(data["requirements"]["3.1.1"]["objectives"]) == sorted(
         data["requirements"]["3.1.1"]["objectives"], key=lambda o: o[-2])

@@ -38,7 +38,8 @@ def test_poam_rows_follow_the_gap_list_and_carry_each_answers_details(django_ass
         "points": req.points, "poam_eligible": "no",
         "why_not": next(i for i in result.items if i.rule.nist_id == "3.1.1").blocker_reason,
         "responsible": "IT lead", "planned_date": date(2030, 3, 1), "poam_reference": "", "note": "needs AD cleanup",
-        "evidence": "AC-1.pdf",
+        "evidence": "AC-1.pdf", "weakness": "", "identified_by": "", "identified_on": None, "resources": "",
+        "milestones": "", "milestone_changes": "",
     }
     # The two partial states: 3 points each; only 3.13.11's may be on a POA&M.
     assert (by_id["3.5.3"]["points"], by_id["3.5.3"]["poam_eligible"]) == (3, "no")
