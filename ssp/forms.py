@@ -5,15 +5,17 @@ with a message next to the field and gives the text back untouched.
 """
 
 import re
+from datetime import date, timedelta
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 from django.forms.utils import ErrorDict
+from django.utils import timezone
 
-from assessments.forms import AnswerForm
-from assessments.models import ANSWER_FIELDS, Answer, AnswerStatus
+from assessments.forms import AnswerForm, PlainDateField
+from assessments.models import ANSWER_FIELDS, POAM_TEXT_MAX, Answer, AnswerStatus, Responsibility
 from controls.models import Requirement
 
 from . import images
@@ -193,16 +195,48 @@ PLAN_STATUS_LABELS = {
 }
 
 
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+MILESTONE_DATE_RE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})")
+
+
 class RequirementForm(AnswerForm):
-    """The questionnaire's answer form with the plan's words, plus the POA&M reference and the confirmation of the
-    starting text. The same rules apply whichever page saves the record (AnswerForm.clean).
+    """The questionnaire's answer form with the plan's words, plus what the plan and its POA&M record per
+    requirement: who carries it out, the approval of not applicable, and the POA&M row. The same rules apply
+    whichever page saves the record (AnswerForm.clean).
 
     While no description is written, the starting text is shown in its place. Posted back unchanged and not
     confirmed, it is not stored: it stays the flagged starting text (and follows the status).
     """
 
     poam_reference = forms.CharField(required=False, max_length=50, label="POA&M reference")
+    responsibility = forms.ChoiceField(label="Who carries it out", required=False,
+                                       choices=[("", "Not said")] + Responsibility.choices)
+    provider = forms.CharField(required=False, max_length=200, label="Provider",
+                               help_text="For inherited or shared: the provider, as named in section 2.5.")
+    na_approved_by = forms.CharField(required=False, max_length=200, label="Approved by")
+    na_approved_on = PlainDateField(required=False, label="Approved on", widget=_date_input())
+    weakness = forms.CharField(required=False, max_length=POAM_TEXT_MAX, label="Weakness",
+                               widget=forms.Textarea(attrs={"rows": 2}),
+                               help_text="What is missing or wrong, in a sentence or two.")
+    identified_by = forms.CharField(required=False, max_length=200, label="Identified by",
+                                    help_text="E.g. “Self-assessment”, “MSP review”.")
+    identified_on = PlainDateField(required=False, label="Identified on", widget=_date_input())
+    resources = forms.CharField(required=False, max_length=POAM_TEXT_MAX, label="Resources required",
+                                widget=forms.Textarea(attrs={"rows": 2}), help_text="Budget, people or services.")
+    milestones = forms.CharField(required=False, max_length=POAM_TEXT_MAX, label="Milestones with dates",
+                                 widget=forms.Textarea(attrs={"rows": 3}),
+                                 help_text="One per line, date first: 2027-01-15 Order the licences.")
+    milestone_changes = forms.CharField(required=False, max_length=POAM_TEXT_MAX, label="Changes to milestones",
+                                        widget=forms.Textarea(attrs={"rows": 2}))
     confirm = forms.BooleanField(required=False, label="This starting text describes what we do (confirm it)")
+
+    MAIN = ("note", "justification", "responsible", "evidence", "responsibility", "provider", "poam_reference",
+            "planned_date")
+    NA_APPROVAL = ("na_approved_by", "na_approved_on")
+    POAM = ("weakness", "resources", "milestones", "milestone_changes", "identified_by", "identified_on")
 
     def __init__(self, *args, requirement: Requirement, stored: Answer | None = None, objective_mode: bool = False,
                  starting_text: str = "", **kwargs):
@@ -216,17 +250,76 @@ class RequirementForm(AnswerForm):
         self.fields["note"].label = "Implementation description"
         self.fields["note"].widget.attrs["rows"] = 6
         self.fields["justification"].label = "If not applicable: why"
+        self.fields["planned_date"].label = "Scheduled completion"
         self.fields["status"].widget.choices = [(value, PLAN_STATUS_LABELS.get(value, label))
                                                 for value, label in self.fields["status"].widget.choices if value]
-        self.fields["poam_reference"].widget.attrs.setdefault("class", "form-control form-control-sm")
-        self.order_fields(["status", "note", "justification", "responsible", "evidence", "poam_reference",
-                           "planned_date", "confirm", "version"])
+        self.fields["responsibility"].widget.attrs["class"] = "form-select form-select-sm"
+        self.order_fields(["status", *self.MAIN, *self.NA_APPROVAL, *self.POAM, "confirm", "version"])
+
+    def group(self, names: tuple[str, ...]) -> list:
+        return [self[name] for name in names]
+
+    @property
+    def main_fields(self) -> list:
+        return self.group(self.MAIN)
+
+    @property
+    def na_fields(self) -> list:
+        return self.group(self.NA_APPROVAL)
+
+    @property
+    def poam_fields(self) -> list:
+        return self.group(self.POAM)
+
+    def errors_in(self, names: tuple[str, ...]) -> bool:
+        return any(name in self.errors for name in names)
+
+    @property
+    def na_open(self) -> bool:
+        """Show the approval fields: not applicable chosen, or something in them."""
+        return self.errors_in(self.NA_APPROVAL) or self["status"].value() == AnswerStatus.NA or any(
+            self[name].value() for name in self.NA_APPROVAL)
+
+    @property
+    def poam_open(self) -> bool:
+        return self.errors_in(self.POAM) or self["status"].value() in (AnswerStatus.NOT_MET, AnswerStatus.PARTIAL)
+
+    def _not_in_future(self, name: str) -> object:
+        value = self.cleaned_data.get(name)
+        if value and value > timezone.localdate() + timedelta(days=1):
+            raise ValidationError("This date is in the future: give the date it happened.", code="date_in_future")
+        return value
+
+    def clean_na_approved_on(self):
+        return self._not_in_future("na_approved_on")
+
+    def clean_identified_on(self):
+        return self._not_in_future("identified_on")
+
+    def clean_milestones(self) -> str:
+        """Each line that starts with a date must start with a real one; it is written back as YYYY-MM-DD."""
+        lines = (self.cleaned_data.get("milestones") or "").splitlines()
+        for number, line in enumerate(lines, start=1):
+            match = MILESTONE_DATE_RE.match(line)
+            if not match:
+                continue
+            try:
+                when = date.fromisoformat("-".join(part.zfill(2) for part in match[1].split("-")))
+            except ValueError:
+                raise ValidationError("Line %(line)s: %(date)s is not a real date (write it as YYYY-MM-DD).",
+                                      code="milestone_date", params={"line": number, "date": match[1]}) from None
+            lines[number - 1] = when.isoformat() + line[match.end():]
+        return "\n".join(lines)
 
     def clean(self):
         data = super().clean()
         note = data.get("note") or ""
         if self.starting_text and note.strip() == self.starting_text.strip() and not data.get("confirm"):
             data["note"] = ""
+        if data.get("responsibility") in (Responsibility.INHERITED, Responsibility.SHARED) and not (
+                data.get("provider") or "").strip():
+            self.add_error("provider", ValidationError("Name the provider it is inherited from or shared with.",
+                                                       code="provider_required"))
         return data
 
 

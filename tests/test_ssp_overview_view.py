@@ -35,15 +35,15 @@ def test_readiness_lists_exactly_what_is_missing_with_links_to_the_fields(client
     ssp.assessment.answers.filter(requirement__nist_id="3.1.3").update(planned_date=None)
     ssp.assessment.answers.filter(requirement__nist_id="3.1.16").update(justification="")
     # 1 session, 2 assessment (access check), 3 plan; build_document: 4 contacts, 5 user roles, 6 hardware,
-    # 7 software, 8 interconnections, 9 providers, 10 diagram, 11 version labels; the records: 12-13 catalog
-    # (objectives, requirements), 14 answers (the score), 15 requirements with their family, 16 answers,
-    # 17 objectives; 18 the versions table.
-    with django_assert_num_queries(18):
+    # 7 software, 8 interconnections, 9 providers, 10 policies, 11 reviews, 12 diagram, 13 version labels; the
+    # records: 14-15 catalog (objectives, requirements), 16 answers (the score and the records), 17 requirements
+    # with their family, 18 objectives; 19 the versions table.
+    with django_assert_num_queries(19):
         response = client.get(url("overview", ssp.assessment))
     links = page(response).xpath("//*[@data-testid='readiness']//li/a")
     assert [(a.text, a.get("href")) for a in links] == [
         ("The system boundary is not described (section 2).", url("environment", ssp.assessment) + "#id_boundary"),
-        ("3.1.3: planned, but no planned completion date.",
+        ("3.1.3: open, but no scheduled completion date.",
          url("family", ssp.assessment, "AC") + "#id_r3-1-3-planned_date"),
         ("3.1.16: not applicable, but no rationale is given.",
          url("family", ssp.assessment, "AC") + "#id_r3-1-16-justification"),
@@ -86,8 +86,9 @@ def test_a_viewer_is_not_offered_to_mark_3_12_4_met_and_an_editor_is(org_people)
 
 def test_the_offer_costs_one_query_and_only_with_a_final_version(client, ssp, django_assert_num_queries):
     keep_version(ssp, "1.0", draft=False)
-    # 1 session, 2 assessment (access check), 3 plan; build_document: 4-10 the plan's rows and diagram,
-    # 11 requirement rows, 12 version labels, 13-14 catalog, 15 answers, 16 answer details, 17 requirement titles;
-    # 18 the versions table, 19 the 3.12.4 answer (there is a final version).
-    with django_assert_num_queries(19):
+    # 1 session, 2 assessment (access check), 3 plan; build_document: 4-11 the plan's rows (contacts, roles,
+    # hardware, software, interconnections, providers, policies, reviews), 12 diagram, 13 version labels,
+    # 14-15 catalog, 16 answers, 17 requirements with their family, 18 objectives; 19 the versions table,
+    # 20 the 3.12.4 answer (there is a final version).
+    with django_assert_num_queries(20):
         client.get(url("overview", ssp.assessment))
