@@ -26,6 +26,8 @@ from .models import (
     HardwareItem,
     ImplementationStatus,
     Interconnection,
+    PlanReview,
+    PolicyDocument,
     ServiceProvider,
     SoftwareItem,
     SystemSecurityPlan,
@@ -91,9 +93,10 @@ class EnvironmentForm(TidyMixin, forms.ModelForm):
     class Meta:
         model = SystemSecurityPlan
         fields = ["boundary", "environment", "hardware_reference", "software_reference", "maintained_by_org",
-                  "maintenance_explanation"]
+                  "maintenance_explanation", "diagram_none_reason"]
         widgets = {"boundary": forms.Textarea(attrs={"rows": 6}), "environment": forms.Textarea(attrs={"rows": 6}),
-                   "maintenance_explanation": forms.Textarea(attrs={"rows": 2})}
+                   "maintenance_explanation": forms.Textarea(attrs={"rows": 2}),
+                   "diagram_none_reason": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
             "boundary": "What is inside the system and what is not: locations, networks, cloud services, and where "
                         "CUI enters and leaves (3.12.4[b]).",
@@ -102,6 +105,8 @@ class EnvironmentForm(TidyMixin, forms.ModelForm):
             "hardware_reference": "If your inventory lives in another system, name it; the table below is then "
                                   "optional.",
             "software_reference": "As for hardware.",
+            "diagram_none_reason": "Without a diagram, say why (e.g. the boundary text describes a single flat "
+                                   "network fully); a final plan needs one or the other.",
         }
 
 
@@ -324,15 +329,31 @@ class RequirementForm(AnswerForm):
 
 
 class PlanForm(TidyMixin, forms.ModelForm):
+    approval_date = PlainDateField(label="Approval date", required=False, widget=_date_input(),
+                                   help_text="The date the approver signed the plan (the approval page).")
+
     class Meta:
         model = SystemSecurityPlan
-        fields = ["review_frequency", "approver_name", "approver_title", "cui_banner"]
+        fields = ["review_frequency", "approver_name", "approver_title", "approval_date", "cui_banner",
+                  "cui_controlled_by", "cui_category_marking", "cui_dissemination", "cui_poc"]
         widgets = {"review_frequency": forms.RadioSelect}
         help_texts = {
             "review_frequency": "How often the plan is reviewed and updated (3.12.4[g] and [h]).",
-            "cui_banner": "Adds the CUI banner at the top and bottom of every page. Leave on unless your "
-                          "organization marks the plan otherwise.",
+            "cui_banner": "Adds the CUI banner at the top and bottom of every page, and the CUI designation "
+                          "indicator below to the cover. Leave on unless your organization marks the plan otherwise.",
         }
+
+    def clean_approval_date(self):
+        value = self.cleaned_data.get("approval_date")
+        if value and value > timezone.localdate() + timedelta(days=1):
+            raise ValidationError("The approval date is in the future: give the date the plan was signed.",
+                                  code="date_in_future")
+        return value
+
+
+PolicyFormSet = _formset(PolicyDocument, ["title", "reference", "version"])
+ReviewFormSet = _formset(PlanReview, ["reviewed_on", "reviewer", "outcome"],
+                         widgets={"reviewed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")})
 
 
 class GenerateForm(forms.Form):

@@ -33,8 +33,10 @@ from .forms import (
     IdentificationForm,
     InterconnectionFormSet,
     PlanForm,
+    PolicyFormSet,
     ProviderFormSet,
     RequirementForm,
+    ReviewFormSet,
     SoftwareFormSet,
     UserRoleFormSet,
     next_label,
@@ -478,12 +480,23 @@ def plan(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = _get_ssp_for_user(request, public_id)
     if redirect_ := _not_started(ssp):
         return redirect_
-    form = PlanForm(request.POST if request.method == "POST" else None, instance=ssp)
-    if form.is_bound and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            touch_assessment(ssp)
+    data = request.POST if request.method == "POST" else None
+    form = PlanForm(data, instance=ssp)
+    policies = PolicyFormSet(data, instance=ssp, prefix="policies")
+    reviews = ReviewFormSet(data, instance=ssp, prefix="reviews")
+    if data is not None and form.is_valid() & policies.is_valid() & reviews.is_valid():
+        _save_plan(form=form, tables=[policies, reviews])
         messages.success(request, "Plan details saved.")
-        return redirect("ssp:overview", public_id=public_id)
-    return render(request, "ssp/plan.html", _context(ssp, "plan", form=form), status=400 if form.is_bound else 200)
+        return redirect("ssp:overview" if "next" in request.POST else "ssp:plan", public_id=public_id)
+    return render(request, "ssp/plan.html", _context(ssp, "plan", form=form, policies=policies, reviews=reviews,
+                                                     helper=table_helper(), invalid=data is not None),
+                  status=400 if data is not None else 200)
 
+
+@transaction.atomic
+def _save_plan(*, form: PlanForm, tables: list) -> None:
+    if form.has_changed():
+        form.save()
+    for formset in tables:
+        formset.save()
+    touch_assessment(form.instance)
