@@ -15,6 +15,8 @@ from .models import (
     HardwareItem,
     Interconnection,
     NetworkDiagram,
+    PlanReview,
+    PolicyDocument,
     ServiceProvider,
     SoftwareItem,
     SspVersion,
@@ -25,24 +27,28 @@ from .models import (
 # The SSP's own fields, by the step that edits them.
 PLAN_SECTIONS = (
     ("identification", ("system_name", "system_identifier", "categorization", "org_name", "org_address", "org_phone",
-                        "purpose", "cui_categories", "cui_other")),
+                        "purpose", "cui_categories", "cui_other", "narrative_variant")),
     ("environment", ("boundary", "environment", "hardware_reference", "software_reference", "maintained_by_org",
-                     "maintenance_explanation")),
-    ("plan details", ("review_frequency", "approver_name", "approver_title", "cui_banner")),
+                     "maintenance_explanation", "diagram_none_reason")),
+    ("plan details", ("review_frequency", "approver_name", "approver_title", "approval_date", "cui_banner",
+                      "cui_controlled_by", "cui_category_marking", "cui_dissemination", "cui_poc")),
 )
 PLAN_TRACKED = tuple(name for _, names in PLAN_SECTIONS for name in names)
 CONTACT_TRACKED = ("name", "title", "address", "phone", "email")
 DIAGRAM_TRACKED = ("sha256", "caption")
 TABLES: tuple[tuple[type[models.Model], str], ...] = (
     (UserRole, "user roles"), (HardwareItem, "hardware"), (SoftwareItem, "software"),
-    (Interconnection, "interconnections"), (ServiceProvider, "service providers"),
+    (Interconnection, "interconnections"), (ServiceProvider, "service providers"), (PolicyDocument, "policies"),
+    (PlanReview, "review log"),
 )
 # Where a field's verbose name reads badly in "… edited".
 LABELS = {
     "description": "description", "rationale": "not-applicable rationale", "status": "status",
     "maintained_by_org": "maintained by the organization", "maintenance_explanation": "maintenance explanation",
     "approver_name": "approver's name", "cui_banner": "CUI page marking", "org_address": "organization address",
-    "org_phone": "organization phone",
+    "org_phone": "organization phone", "cui_controlled_by": "CUI “controlled by”",
+    "cui_category_marking": "CUI category marking", "cui_dissemination": "CUI dissemination control",
+    "cui_poc": "CUI point of contact",
 }
 
 
