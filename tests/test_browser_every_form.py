@@ -170,6 +170,9 @@ def fill_form(v: Visitor, form: WebElement, overrides: dict[str, str | bool] | N
     field the value it must have (a CAGE code, a past date); every other one gets a value made from its name and
     type. Returns what each control must show after the save."""
     overrides = overrides or {}
+    # Folded parts (<details>) are opened first, as a person does to reach the fields inside.
+    for summary in v.find_all("details:not([open]) > summary", form):
+        v.click(summary)
     counter = itertools.count(1)
     expected: Expected = {}
     done_groups: set[str] = set()
@@ -518,8 +521,15 @@ def test_ssp_plan_details_are_stored(visitor):
     v.open(page)
     assert read_form(v, v.find("form[data-testid='plan-form']"), expected) == expected
     ssp.refresh_from_db()
-    assert (ssp.review_frequency, ssp.approver_name, ssp.cui_banner) == (
-        expected["review_frequency"], expected["approver_name"], expected["cui_banner=on"])
+    assert (ssp.review_frequency, ssp.approver_name, ssp.cui_banner, ssp.approval_date.isoformat()) == (
+        expected["review_frequency"], expected["approver_name"], expected["cui_banner=on"], expected["approval_date"])
+    assert (ssp.cui_controlled_by, ssp.cui_poc) == (expected["cui_controlled_by"], expected["cui_poc"])
+    # The policy index and the review log: every row typed is stored.
+    assert list(ssp.policies.values_list("title", flat=True)) == [
+        expected["policies-0-title"], expected["policies-1-title"]]
+    assert [(r.reviewed_on.isoformat(), r.reviewer) for r in ssp.reviews.all()] == [
+        (expected["reviews-0-reviewed_on"], expected["reviews-0-reviewer"]),
+        (expected["reviews-1-reviewed_on"], expected["reviews-1-reviewer"])]
     assert v.console_problems() == []
 
 
@@ -572,6 +582,11 @@ def test_ssp_requirement_descriptions_are_stored_in_every_family_and_are_the_que
         answer = Answer.objects.get(assessment=assessment, requirement=first)
         assert (answer.status, answer.note.replace("\r\n", "\n"), answer.responsible, answer.planned_date.isoformat()) \
             == ("not_met", expected[f"{prefix}-note"], expected[f"{prefix}-responsible"], planned), family.code
+        # The plan's own parts of the record: who carries it out, the N/A approval and the POA&M row.
+        stored = {name: str(getattr(answer, name) or "").replace("\r\n", "\n") for name in (
+            "responsibility", "provider", "na_approved_by", "na_approved_on", "weakness", "identified_by",
+            "identified_on", "resources", "milestones", "milestone_changes")}
+        assert stored == {name: expected[f"{prefix}-{name}"] for name in stored}, family.code
     # One record: the questionnaire shows what the plan saved.
     last = Requirement.objects.filter(family__code="SI").order_by("position").first()
     v.open(reverse("assessments:family", args=[assessment.public_id, "SI"]))

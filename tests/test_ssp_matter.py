@@ -46,7 +46,8 @@ def test_the_summary_states_the_score_status_dates_scope_and_official_as_the_sit
     assert summary["Assessment date"] == "November 20, 2026"
     assert summary["Assessment scope"].startswith("Enclave") and summary["CAGE codes"] == "1ABC5, 2DEF6"
     assert summary["POA&M closeout date"] == "May 24, 2027 (180 days after the Conditional status date)"
-    assert summary["Planned completion of every open item"] == f"{PLANNED_DATE:%B} {PLANNED_DATE.day}, {PLANNED_DATE.year}"
+    planned = f"{PLANNED_DATE:%B} {PLANNED_DATE.day}, {PLANNED_DATE.year}"
+    assert summary["Planned completion of every open item"] == planned
     assert summary["Affirming official"] == "Pat Doe, CEO"
     assert summary["Requirements open"] == "1 of 110"
 
@@ -84,7 +85,8 @@ def test_not_applicable_carries_its_rationale_and_who_approved_it_and_when(asses
     doc = build_document(complete(plan_for(assessment)))
     na = {d.label: d.value for d in entry(doc, "3.1.16").details}
     assert na["Not applicable approved by"] == "Pat Doe, February 20, 2026"
-    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.16").update(na_approved_by="", na_approved_on=None)
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.16").update(
+        na_approved_by="", na_approved_on=None)
     na = {d.label: d.value for d in entry(build_document(plan_for(assessment)), "3.1.16").details}
     assert na["Not applicable approved by"] == "Not approved yet."
 
