@@ -20,7 +20,14 @@ from ssp.render_docx import REFERENCE
 NAVY = RGBColor(0x1F, 0x38, 0x64)
 RED = RGBColor(0xB0, 0x00, 0x20)
 GREY = RGBColor(0x44, 0x44, 0x44)
+LINK = RGBColor(0x05, 0x63, 0xC1)
 FONT = "Calibri"
+# Fonts for the text Calibri does not cover, named explicitly (not through the theme, which names none for these
+# scripts): Word uses the eastAsia font for Chinese, Japanese and Korean, the cs font for complex scripts (Arabic,
+# Hebrew, Indic, Thai); LibreOffice reads them as its Asian and CTL fonts. Both are free fonts (Debian's
+# fonts-noto-cjk and fonts-noto-core); where one is missing, each program's own font fallback takes over.
+EAST_ASIAN_FONT = "Noto Sans CJK SC"
+COMPLEX_SCRIPT_FONT = "Noto Sans"
 
 
 def _paragraph_style(styles, name: str, *, base: str = "Normal", size: float | None = None, bold: bool = False,
@@ -31,6 +38,7 @@ def _paragraph_style(styles, name: str, *, base: str = "Normal", size: float | N
     style.quick_style = True
     font = style.font
     font.name = FONT
+    _script_fonts(style.element.get_or_add_rPr())
     if size:
         font.size = Pt(size)
     font.bold = bold or None
@@ -49,6 +57,18 @@ def _paragraph_style(styles, name: str, *, base: str = "Normal", size: float | N
     if indent is not None:
         fmt.left_indent = Inches(indent)
     return style
+
+
+def _script_fonts(rpr) -> None:
+    """Name the East Asian and complex-script fonts; a theme font would take precedence over them, so none stays."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for theme in ("w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
+    fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    fonts.set(qn("w:cs"), COMPLEX_SCRIPT_FONT)
 
 
 def _shade(style, fill: str, border: str) -> None:
@@ -77,6 +97,8 @@ def build(path: Path) -> None:
     section.top_margin, section.bottom_margin = Inches(1.0), Inches(0.9)
     section.header_distance = section.footer_distance = Inches(0.35)
 
+    defaults = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _script_fonts(defaults)
     _paragraph_style(styles, "Normal", size=10, space_after=4)
     _paragraph_style(styles, "Title", size=26, bold=True, color=NAVY, align=WD_ALIGN_PARAGRAPH.CENTER,
                      space_before=120, space_after=6)
@@ -104,8 +126,9 @@ def build(path: Path) -> None:
                      space_before=36)
     _paragraph_style(styles, "SSP Instruction", italic=True, color=GREY)
     _paragraph_style(styles, "SSP Body")
-    _paragraph_style(styles, "SSP Requirement", italic=True)
-    _paragraph_style(styles, "SSP Detail", space_after=1)
+    # A requirement's statement and detail lines keep with what follows, so its status never ends a page alone.
+    _paragraph_style(styles, "SSP Requirement", italic=True, keep_with_next=True)
+    _paragraph_style(styles, "SSP Detail", space_after=1, keep_with_next=True)
     _paragraph_style(styles, "SSP Subhead", bold=True, space_before=4, space_after=1, keep_with_next=True)
     _paragraph_style(styles, "SSP Description", space_after=2)
     flag = _paragraph_style(styles, "SSP Flag", size=8.5, bold=True, color=RGBColor(0x7A, 0x3E, 0x00),
@@ -114,8 +137,16 @@ def build(path: Path) -> None:
     _paragraph_style(styles, "SSP Table Text", size=9, space_after=0)
     _paragraph_style(styles, "SSP Table Small", size=7.5, space_after=0)
     _paragraph_style(styles, "SSP Table Heading", size=9, bold=True, space_after=0)
+    _paragraph_style(styles, "SSP Table Small Heading", size=7.5, bold=True, space_after=0)
+    # The approval page's signature line: room above it to sign.
+    _paragraph_style(styles, "SSP Signature", space_before=30, space_after=2, keep_with_next=True)
+    # The gap above the cover's CUI designation indicator, which stands lower on the page.
+    _paragraph_style(styles, "SSP Cover Gap", space_before=36, space_after=0)
     label = styles.add_style("SSP Label", WD_STYLE_TYPE.CHARACTER)
     label.font.bold = True
+    link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
+    link.font.color.rgb = LINK
+    link.font.underline = True
 
     core = document.core_properties
     core.author = core.last_modified_by = ""
