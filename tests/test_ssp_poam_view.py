@@ -22,6 +22,7 @@ def test_poam_alone_downloads_as_docx_and_links_to_the_xlsx(client, ssp):
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="poam-{ssp.assessment.public_id}.docx"'
     table = Document(io.BytesIO(response.content)).tables[-1]
-    assert [r.cells[0].text for r in table.rows[1:]] == ["3.1.3 Control CUI Flow"]
+    # The requirement with its CMMC id and the points it costs (the 38 U.S.C. 5727(16) columns follow).
+    assert [r.cells[0].text for r in table.rows[1:]] == ["3.1.3 (AC.L2-3.1.3) Control CUI Flow\n1 point"]
     xlsx = reverse("assessments:export_xlsx", args=[ssp.assessment.public_id])
     assert page(client.get(url("overview", ssp.assessment))).xpath("//a[@href=$u]", u=xlsx)
