@@ -26,6 +26,8 @@ from .models import (
     HardwareItem,
     Interconnection,
     NetworkDiagram,
+    PlanReview,
+    PolicyDocument,
     ServiceProvider,
     SoftwareItem,
     SspVersion,
@@ -39,7 +41,8 @@ KEY = "ssp"
 PLAN_FIELDS = ("system_name", "system_identifier", "categorization", "org_name", "org_address", "org_phone",
                "purpose", "cui_categories", "cui_other", "boundary", "environment", "hardware_reference",
                "software_reference", "maintained_by_org", "maintenance_explanation", "review_frequency",
-               "approver_name", "approver_title", "cui_banner")
+               "approver_name", "approver_title", "cui_banner", "approval_date", "cui_controlled_by",
+               "cui_category_marking", "cui_dissemination", "cui_poc", "diagram_none_reason", "narrative_variant")
 CONTACT_FIELDS = ("name", "title", "address", "phone", "email")
 TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
     "user_roles": (UserRole, ("role", "users", "privileged_users")),
@@ -47,6 +50,8 @@ TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
     "software": (SoftwareItem, ("name", "vendor", "version", "purpose", "responsible")),
     "interconnections": (Interconnection, ("system", "owner", "connection", "data", "agreement")),
     "providers": (ServiceProvider, ("name", "service", "responsibility", "notes")),
+    "policies": (PolicyDocument, ("title", "reference", "version")),
+    "reviews": (PlanReview, ("reviewed_on", "reviewer", "outcome")),
 }
 DIAGRAM_KEYS = ("content_type", "width", "height", "caption", "sha256", "image_base64")
 VERSION_FIELDS = ("number", "label", "generated_on", "description", "made_by", "catalog_revision", "draft",
@@ -59,7 +64,7 @@ def _json(value: object) -> object:
 
 
 def export(assessment: Assessment) -> dict | None:
-    """The plan as JSON (8 queries), or None when the assessment has none."""
+    """The plan as JSON (10 queries), or None when the assessment has none."""
     ssp = SystemSecurityPlan.objects.filter(assessment=assessment).first()
     if ssp is None:
         return None
@@ -67,7 +72,7 @@ def export(assessment: Assessment) -> dict | None:
     out["contacts"] = {c.role: {name: getattr(c, name) for name in CONTACT_FIELDS}
                        for c in sorted(Contact.objects.filter(ssp=ssp), key=lambda c: ContactRole.values.index(c.role))}
     for key, (model, fields) in TABLES.items():
-        out[key] = [dict(zip(fields, row, strict=True))
+        out[key] = [{name: _json(value) for name, value in zip(fields, row, strict=True)}
                     for row in model.objects.filter(ssp=ssp).order_by("pk").values_list(*fields)]
     diagram = NetworkDiagram.objects.filter(ssp=ssp).first()
     out["diagram"] = None if diagram is None else {

@@ -227,6 +227,8 @@ def whole_assessment() -> Assessment:
         HardwareItem,
         Interconnection,
         NetworkDiagram,
+        PlanReview,
+        PolicyDocument,
         ServiceProvider,
         SoftwareItem,
         record_version,
@@ -248,6 +250,13 @@ def whole_assessment() -> Assessment:
     SoftwareItem.objects.create(ssp=ssp, name="Intune", vendor="Microsoft")
     Interconnection.objects.create(ssp=ssp, system="Prime's portal", connection="HTTPS")
     ServiceProvider.objects.create(ssp=ssp, name="Acme MSP", responsibility="shared", notes="Patching")
+    PolicyDocument.objects.create(ssp=ssp, title="Access Control Policy", reference="POL-01", version="2.1")
+    PlanReview.objects.create(ssp=ssp, reviewed_on=date(2026, 10, 1), reviewer="Pat Doe", outcome="No changes")
+    ssp.cui_controlled_by, ssp.cui_poc, ssp.narrative_variant = "Acme, IT office", "Pat Doe, 555-0100", "gcc_high"
+    ssp.save()
+    Answer.objects.filter(assessment=assessment, requirement__nist_id="3.1.1").update(
+        responsibility="shared", provider="Acme MSP", weakness="Stale accounts", identified_on=date(2026, 11, 1),
+        milestones="2027-01-10 Review every account")
     image = images.reencode(png())
     NetworkDiagram.objects.create(ssp=ssp, image=image.data, content_type=image.content_type, width=image.width,
                                   height=image.height, sha256=sha256(image.data), caption="Enclave")
@@ -278,6 +287,11 @@ def test_version_2_holds_the_plan_and_the_head_start_and_round_trips():
     assert "docx" not in plan["versions"][0] and "pdf" not in plan["versions"][0]  # no document bytes
     assert exported["iso27001"] == {"edition": "2022", "controls": ["A.5.1", "A.5.15", "A.8.5"]}
     assert exported["requirements"]["3.1.1"]["poam_reference"] == "POA&M 12"
+    assert (exported["requirements"]["3.1.1"]["identified_on"], exported["requirements"]["3.1.1"]["provider"]) == (
+        "2026-11-01", "Acme MSP")
+    assert plan["approval_date"] == "2026-03-01" and plan["cui_poc"] == "Pat Doe, 555-0100"
+    assert plan["policies"] == [{"title": "Access Control Policy", "reference": "POL-01", "version": "2.1"}]
+    assert plan["reviews"] == [{"reviewed_on": "2026-10-01", "reviewer": "Pat Doe", "outcome": "No changes"}]
 
     copy = assessment_file.import_json(data=json.loads(assessment_file.dumps(exported)))
     assert comparable(assessment_file.export_json(copy)) == comparable(exported)
