@@ -63,7 +63,7 @@ def _plan_issues(ssp: SystemSecurityPlan, system_name: str, contacts: dict[str, 
     need(clean(ssp.purpose), "purpose_missing", "The system's purpose is not described (section 1.3).",
          "identification", "id_purpose")
     need(ssp.cui_categories or clean(ssp.cui_other), "cui_categories_missing",
-         "No CUI category is chosen (section 1.4).", "identification", "id_cui_categories")
+         "No CUI category is chosen (section 1.4).", "identification", "id_cui_categories_0")
     need(clean(ssp.boundary), "boundary_missing", "The system boundary is not described (section 2).", "environment",
          "id_boundary")
     need(clean(ssp.environment), "topology_missing", "The topology and components are not described (section 2).",

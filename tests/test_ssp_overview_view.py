@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from ssp.document import build_document
 from ssp.models import record_version
 
 from .personas import make_assessment
@@ -92,3 +93,25 @@ def test_the_offer_costs_one_query_and_only_with_a_final_version(client, ssp, dj
     # 20 the 3.12.4 answer (there is a final version).
     with django_assert_num_queries(20):
         client.get(url("overview", ssp.assessment))
+
+
+def test_every_kind_of_open_item_links_to_a_field_that_exists_on_its_page(client, ssp):
+    # A bare plan with one of each kind of requirement issue: every link of the readiness list lands on its field.
+    answers = ssp.assessment.answers
+    answers.filter(requirement__nist_id="3.1.1").update(note="Yes.")
+    answers.filter(requirement__nist_id="3.1.2").update(note="We train <<who>> every year on the rules.")
+    answers.filter(requirement__nist_id="3.1.16").update(justification="")
+    answers.filter(requirement__nist_id="3.1.3").update(planned_date=None)
+    html = page(client.get(url("overview", ssp.assessment)))
+    links = [a.get("href") for a in html.xpath("//*[@data-testid='readiness']//li/a")]
+    kinds = {issue.code for issue in build_document(ssp).issues}
+    assert {"contact_missing", "purpose_missing", "cui_categories_missing", "boundary_missing", "topology_missing",
+            "diagram_missing", "hardware_missing", "software_missing", "approver_missing", "approval_date_missing",
+            "description_too_short", "description_placeholder", "rationale_missing", "na_not_approved",
+            "planned_date_missing", "poam_incomplete", "description_unconfirmed"} <= kinds
+    pages: dict[str, object] = {}
+    for href in links:
+        path, anchor = href.split("#")
+        if path not in pages:
+            pages[path] = page(client.get(path))
+        assert pages[path].xpath("//*[@id=$a]", a=anchor), href
