@@ -377,6 +377,11 @@ class RequirementEntry:
         return "Planned implementation details" if self.is_planned else "Implementation details"
 
     @property
+    def shows_description(self) -> bool:
+        """Not applicable with no description: the rationale says it all, with no empty "Not provided." above it."""
+        return bool(self.description) or not self.is_na
+
+    @property
     def description_text(self) -> str:
         return self.description or NOT_PROVIDED
 

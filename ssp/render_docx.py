@@ -244,8 +244,9 @@ class _Writer:
             self.objectives(entry)
         if entry.starting_text_pending:
             self.p(entry.flag_text, "SSP Flag")
-        self.p(entry.description_label, "SSP Subhead")
-        self.lines(entry.description_text, "SSP Description")
+        if entry.shows_description:
+            self.p(entry.description_label, "SSP Subhead")
+            self.lines(entry.description_text, "SSP Description")
         if entry.is_na:
             self.p("Rationale for not applicable", "SSP Subhead")
             self.lines(entry.rationale_text, "SSP Description")
