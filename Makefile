@@ -43,6 +43,7 @@ db: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_catalog
+	$(BIN)/python manage.py load_example_narratives
 	$(BIN)/python manage.py load_iso_mapping
 
 run: db

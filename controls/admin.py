@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Family, Objective, Requirement
+from .models import ExampleNarrative, Family, Objective, Requirement
 
 
 class ObjectiveInline(admin.TabularInline):
@@ -65,6 +65,25 @@ class ObjectiveAdmin(SimpleHistoryAdmin):
     list_filter = ["requirement__family"]
     readonly_fields = ["objective_id", "requirement", "position"]
     history_list_display = ["text"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ExampleNarrative)
+class ExampleNarrativeAdmin(SimpleHistoryAdmin):
+    list_display = ["requirement", "variant", "text"]
+    list_filter = ["variant", "requirement__family"]
+    search_fields = ["requirement__nist_id", "requirement__cmmc_title", "text"]
+    list_select_related = ["requirement"]
+    ordering = ["requirement__position", "variant"]
+    history_list_display = ["text"]
+    # Staff edit the wording; which requirement and environment a narrative is for come from the fixture.
+    readonly_fields = ["requirement", "variant"]
+    fields = ["requirement", "variant", "text"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -99,6 +99,34 @@ class Objective(models.Model):
         return self.objective_id[self.objective_id.index("[") :]
 
 
+class NarrativeVariant(models.TextChoices):
+    """The environments the example narratives are written for (the plan chooses one for its starting text)."""
+
+    GCC_HIGH = "gcc_high", "Microsoft 365 GCC High"
+    ON_PREM = "on_prem", "On-premises Active Directory"
+
+
+class ExampleNarrative(models.Model):
+    """An example implementation description of one requirement, written for one environment: the SSP offers it as
+    starting text. Reference data like the catalog: loaded from fixtures/example-narratives.yaml, edited by staff."""
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="example_narratives")
+    variant = models.CharField(max_length=10, choices=NarrativeVariant)
+    text = models.TextField()
+    # Hash of the text as last written by load_example_narratives: a differing current hash means staff edited it.
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["requirement__position", "variant"]
+        constraints = [
+            models.UniqueConstraint(fields=["requirement", "variant"], name="one_example_narrative_per_variant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requirement.nist_id} ({self.get_variant_display()})"
+
+
 def catalog_revision() -> str:
     """A short marker that changes whenever any requirement or objective text changes."""
     digest = hashlib.sha256()

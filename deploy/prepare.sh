@@ -8,5 +8,6 @@ PYTHON="${PYTHON:-python}"
 "$PYTHON" manage.py migrate --noinput
 "$PYTHON" manage.py createcachetable
 "$PYTHON" manage.py load_catalog
+"$PYTHON" manage.py load_example_narratives
 "$PYTHON" manage.py load_iso_mapping
 "$PYTHON" manage.py encrypt_mfa_secrets

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history
 from assessments.models import Assessment, Responsibility
 from assessments.plans import GeneratedVersion
 from assessments.scoring import Status
+from controls.models import NarrativeVariant  # the environments the requirement step's examples are written for
 
 from .signals import final_version_recorded
 
@@ -56,13 +57,6 @@ class ContactRole(models.TextChoices):
     INFORMATION_OWNER = "information_owner", "Information owner"
     SYSTEM_OWNER = "system_owner", "System owner"
     SECURITY_OFFICER = "security_officer", "System security officer"
-
-
-class NarrativeVariant(models.TextChoices):
-    """Which example narratives the requirement step offers as starting text."""
-
-    GCC_HIGH = "gcc_high", "Microsoft 365 GCC High"
-    ON_PREM = "on_prem", "On-premises Active Directory"
 
 
 class SystemSecurityPlan(models.Model):

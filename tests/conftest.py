@@ -10,6 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from pytest_django.plugin import blocking_manager_key, validate_django_db
 
 from controls.catalog import load_catalog, read_catalog
+from controls.narratives import load_narratives, read_narratives
 from iso27001.mapping import load_mapping, read_mapping
 
 # Property tests: in CI (CI is set there, .ci/run) every run tries the same examples, so a red build always means
@@ -21,14 +22,17 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None, dead
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 
-# The catalog and the ISO mapping, each read once per process (parsing the YAML is most of the cost). The
-# mapping is checked against the catalog in the database, so it is read once that is loaded.
+# The catalog, the example narratives and the ISO mapping, each read once per process (parsing the YAML is most of
+# the cost). The narratives and the mapping are checked against the catalog in the database, so each is read once
+# that is loaded.
 _read_catalog = cache(read_catalog)
+_read_narratives = cache(read_narratives)
 _read_mapping = cache(read_mapping)
 
 
 def _load_reference_data() -> None:
     load_catalog(catalog=_read_catalog(settings.CATALOG_FIXTURE))
+    load_narratives(narratives=_read_narratives())
     load_mapping(mapping=_read_mapping())
 
 
