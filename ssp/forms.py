@@ -26,6 +26,7 @@ from .models import (
     HardwareItem,
     ImplementationStatus,
     Interconnection,
+    NarrativeVariant,
     PlanReview,
     PolicyDocument,
     ServiceProvider,
@@ -60,11 +61,19 @@ class IdentificationForm(TidyMixin, forms.ModelForm):
         choices=[(c, c) for c in CUI_CATEGORIES],
         help_text="From the CUI Registry (archives.gov/cui/registry/category-list). Add others below.",
     )
+    # No "not chosen" option: until one is ticked, step 3 offers the GCC High examples and says so (starting_text).
+    narrative_variant = forms.ChoiceField(
+        label="Example narratives written for", required=False, widget=forms.RadioSelect,
+        choices=NarrativeVariant.choices,
+        help_text="Step 3 offers an example description of each requirement, written for this environment, as the "
+                  "starting text to adapt to what you do. Until you choose, it offers the Microsoft 365 GCC High "
+                  "examples and says so. Descriptions you have written or confirmed are never changed.",
+    )
 
     class Meta:
         model = SystemSecurityPlan
         fields = ["system_name", "system_identifier", "categorization", "org_name", "org_address", "org_phone",
-                  "purpose", "cui_categories", "cui_other"]
+                  "purpose", "cui_categories", "cui_other", "narrative_variant"]
         widgets = {"org_address": forms.Textarea(attrs={"rows": 2}), "purpose": forms.Textarea(attrs={"rows": 5}),
                    "cui_other": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"cui_other": "One per line.",
