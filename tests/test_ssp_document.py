@@ -4,7 +4,7 @@ import pytest
 
 from assessments.models import Answer
 from assessments.poam import poam_rows
-from controls.models import Family, Objective, Requirement
+from controls.models import ExampleNarrative, Family, Requirement
 from ssp import starting_text
 from ssp.blocks import ChangeRow, PoamRow, ProviderRow, Table, UserRoleRow, cells, clean, soften
 from ssp.document import build_document
@@ -59,14 +59,14 @@ def test_a_change_to_the_answer_shows_in_the_plan_at_once(assessment):
     assert ("Responsible role", "CISO") in pairs(met.details) and "Evidence", "CA policy export" in pairs(met.details)
 
 
-def test_starting_text_walks_the_objectives_and_is_flagged_until_written(assessment):
+def test_starting_text_is_the_example_of_the_plans_environment_and_is_flagged_until_written(assessment):
     ssp = plan_for(assessment)
-    letters = list(Objective.objects.filter(requirement__nist_id="3.1.1").values_list("objective_id", flat=True))
+    ssp.narrative_variant = "on_prem"
+    ssp.save()
+    example = ExampleNarrative.objects.get(requirement__nist_id="3.1.1", variant="on_prem").text
     first = entry(ssp, "3.1.1")
     assert first.starting_text_pending
-    assert first.description.startswith("Acme meets this requirement as follows.")
-    assert first.description.count("<<how, and what shows it>>") == len(letters) == 6
-    assert "[a] Authorized users are identified" in first.description
+    assert first.description == f"Acme meets this requirement as follows.\n{example}"
     assert ("description_unconfirmed", "id_r3-1-1-note") in {(i.code, i.field) for i in build_document(ssp).issues}
     # Nothing is stored: the starting text follows the status until the user writes or confirms a description.
     assert Answer.objects.get(assessment=assessment, requirement__nist_id="3.1.1").note == ""

@@ -2,6 +2,10 @@
 
 import pytest
 
+from assessments.models import Answer
+from controls.models import ExampleNarrative
+from ssp import starting_text
+
 from .ssp_helpers import (
     assessment_fixture,  # noqa: F401  (the assessment fixture)
     fresh_render_slots_fixture,  # noqa: F401  (autouse: a fresh render guard)
@@ -14,6 +18,10 @@ from .ssp_helpers import (
 pytestmark = pytest.mark.django_db
 
 
+def example(nist_id: str, variant: str) -> str:
+    return ExampleNarrative.objects.get(requirement__nist_id=nist_id, variant=variant).text
+
+
 def test_family_page_shows_each_requirement_from_the_answers_and_flags_starting_text(client, ssp):
     html = page(client.get(url("family", ssp.assessment, "AC")))
     assert len(html.xpath("//section[starts-with(@id, 'req-')]")) == 22
@@ -21,4 +29,37 @@ def test_family_page_shows_each_requirement_from_the_answers_and_flags_starting_
     radio = html.xpath("//input[@name='r3-1-3-status'][@value='not_met']/@id")[0]
     assert html.xpath("string(//label[@for=$i])", i=radio) == "Planned to be implemented"
     assert html.xpath("//*[@data-testid='pending-3.1.1']")
-    assert textarea(html, "id_r3-1-1-note").startswith("Acme meets this requirement")
+    assert textarea(html, "id_r3-1-1-note").splitlines()[1] == "Acme meets this requirement as follows."
+
+
+def test_the_requirement_step_offers_the_chosen_environments_examples_as_starting_text(client, ssp):
+    ssp.narrative_variant = "on_prem"
+    ssp.save()
+    html = page(client.get(url("family", ssp.assessment, "AC")))
+    # 3.1.1 is met: the example as it stands; 3.1.3 is not met: the example is its target; 3.1.16 is N/A: empty.
+    assert textarea(html, "id_r3-1-1-note") == "Acme meets this requirement as follows.\n" + example("3.1.1", "on_prem")
+    assert f"Planned (the target state): {example('3.1.3', 'on_prem')}" in textarea(html, "id_r3-1-3-note")
+    assert textarea(html, "id_r3-1-16-note") == ""
+    assert html.xpath("//*[@data-testid='pending-3.1.1']") and html.xpath("//*[@data-testid='pending-3.1.3']")
+    body = html.text_content()
+    assert starting_text.which_example() not in body
+    assert not any(example(f"3.1.{n}", "gcc_high") in body for n in range(1, 23))
+
+
+def test_until_an_environment_is_chosen_the_gcc_high_examples_are_offered_and_say_so(client, ssp):
+    assert ssp.narrative_variant == ""
+    note = textarea(page(client.get(url("family", ssp.assessment, "AC"))), "id_r3-1-2-note")
+    assert note.splitlines() == [starting_text.which_example(), "Acme meets this requirement as follows.",
+                                 example("3.1.2", "gcc_high")]
+
+
+def test_choosing_another_environment_changes_only_descriptions_not_yet_written(client, ssp):
+    Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.2").update(
+        note="Our own description: roles in Entra ID groups, reviewed quarterly by the IT lead.")
+    ssp.narrative_variant = "gcc_high"
+    ssp.save()
+    html = page(client.get(url("family", ssp.assessment, "AC")))
+    assert textarea(html, "id_r3-1-2-note") == "Our own description: roles in Entra ID groups, reviewed quarterly by " \
+                                               "the IT lead."
+    assert not html.xpath("//*[@data-testid='pending-3.1.2']")
+    assert textarea(html, "id_r3-1-1-note").endswith(example("3.1.1", "gcc_high"))

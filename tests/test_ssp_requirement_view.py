@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from assessments.models import Answer, Assessment
+from controls.models import ExampleNarrative
+from ssp.document import build_document
 from ssp.forms import RequirementForm
 from ssp.models import SystemSecurityPlan
 
@@ -55,6 +57,25 @@ def test_an_unchanged_starting_text_is_not_stored_and_a_confirmed_one_is(client,
     client.post(url("requirement", ssp.assessment, "3.1.1"), requirement_data(unchanged, confirm="on"))
     confirmed = get_row(ssp, "3.1.1")
     assert confirmed.answer.note == rec.starting_text and not confirmed.pending
+
+
+def test_a_confirmed_example_becomes_the_description_and_is_final_once_its_placeholders_are_filled(client, ssp):
+    ssp.narrative_variant = "on_prem"
+    ssp.save()
+
+    def issues(nist_id: str) -> set[str]:
+        return {i.code for i in build_document(ssp).issues if i.nist_id == nist_id}
+
+    rec = get_row(ssp, "3.1.8")
+    example = ExampleNarrative.objects.get(requirement__nist_id="3.1.8", variant="on_prem").text
+    assert rec.starting_text.endswith(example) and "description_unconfirmed" in issues("3.1.8")
+    client.post(url("requirement", ssp.assessment, "3.1.8"), requirement_data(rec, confirm="on"))
+    confirmed = get_row(ssp, "3.1.8")
+    assert confirmed.answer.note == rec.starting_text and not confirmed.pending
+    assert issues("3.1.8") == {"description_placeholder"}  # the lockout threshold is the user's own fact
+    filled = rec.starting_text.replace("<<number>>", "5", 1).replace("<<number>>", "30", 1)
+    client.post(url("requirement", ssp.assessment, "3.1.8"), requirement_data(confirmed, note=filled))
+    assert get_row(ssp, "3.1.8").answer.note == filled and issues("3.1.8") == set()
 
 
 def test_the_status_saved_in_the_plan_is_the_score(client, ssp):
