@@ -105,3 +105,20 @@ def test_the_identification_page_at_its_largest_saves_every_role_contact_and_cat
         assert (contact.name, contact.email) == (posted[f"{contact.role}-name"], posted[f"{contact.role}-email"])
     assert stored_rows(ssp, "roles") == posted_rows(pairs, "roles")
     assert len(stored_rows(ssp, "roles")) == ROWS_MAX
+
+
+def test_the_environment_of_the_example_narratives_is_chosen_here_and_an_unknown_one_is_refused(client, ssp):
+    html = page(client.get(url("identification", ssp.assessment)))
+    assert html.xpath("//input[@type='radio'][@name='narrative_variant']/@value") == ["gcc_high", "on_prem"]
+    assert not html.xpath("//input[@name='narrative_variant'][@checked]")  # not chosen yet
+    response = client.post(url("identification", ssp.assessment), identification_data(narrative_variant="on_prem"))
+    assert response.status_code == 302
+    ssp.refresh_from_db()
+    assert ssp.narrative_variant == "on_prem"
+    assert page(client.get(url("identification", ssp.assessment))).xpath(
+        "//input[@name='narrative_variant'][@checked]/@value") == ["on_prem"]
+    response = client.post(url("identification", ssp.assessment), identification_data(narrative_variant="azure"))
+    status, messages = refusal(response)
+    assert status == 400 and any("Select a valid choice" in m for m in messages)
+    ssp.refresh_from_db()
+    assert ssp.narrative_variant == "on_prem"
