@@ -8,15 +8,35 @@ plain picklable data: the PDF is rendered from it in a child process (ssp/jobs.p
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import singledispatch
 from typing import ClassVar
 
-from assessments.spreadsheets import XML_ILLEGAL_RE
+from .models import ImplementationStatus
 
-from .models import ImplementationStatus, Responsibility
+# Re-exported: the renderers and the builder import the whole model from here.
+from .table_rows import POAM_HEADERS as POAM_HEADERS
+from .table_rows import POAM_WIDTHS as POAM_WIDTHS
+from .table_rows import RESPONSIBILITY_LABELS as RESPONSIBILITY_LABELS
+from .table_rows import AcronymRow as AcronymRow
+from .table_rows import ChangeRow as ChangeRow
+from .table_rows import HardwareRow as HardwareRow
+from .table_rows import InterconnectionRow as InterconnectionRow
+from .table_rows import Milestone as Milestone
+from .table_rows import PoamRow as PoamRow
+from .table_rows import PolicyRow as PolicyRow
+from .table_rows import ProviderRow as ProviderRow
+from .table_rows import ReviewRow as ReviewRow
+from .table_rows import SoftwareRow as SoftwareRow
+from .table_rows import TableRow as TableRow
+from .table_rows import UserRoleRow as UserRoleRow
+from .table_rows import cells as cells
+from .text import BIDI_CONTROLS_RE as BIDI_CONTROLS_RE
+from .text import SOFT_BREAK_EVERY as SOFT_BREAK_EVERY
+from .text import clean as clean
+from .text import iso_date as iso_date
+from .text import long_date as long_date
+from .text import soften as soften
 
 NOT_PROVIDED = "Not provided."
 # The most text one document may hold (all of it: user text, requirement text, tables), about 150 pages. It bounds
@@ -24,40 +44,6 @@ NOT_PROVIDED = "Not provided."
 # every field at its own limit (about 1.4 million characters) took over 30 s. See docs/ssp.md.
 MAX_PLAN_CHARS = 400_000
 STATUS_LABELS = dict(ImplementationStatus.choices)
-
-
-# Bidirectional embedding, override and isolate controls: in a document they make text display other than it reads
-# ("evil" shown as "live"), so they never reach one. Right-to-left scripts still display right to left without them.
-BIDI_CONTROLS_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(value: object) -> str:
-    """User text as every renderer may take it: XML-legal characters only, no bidi controls, ``\\n`` line ends, no
-    trailing space."""
-    text = "" if value is None else str(value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = BIDI_CONTROLS_RE.sub("", XML_ILLEGAL_RE.sub("", text))
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
-
-
-# Break opportunities inside very long unbroken runs, for the PDF: WeasyPrint's line breaking is quadratic in the
-# length of a word it has to split (one 100 KB word took two minutes), so no run of visible characters stays longer.
-SOFT_BREAK_EVERY = 24
-_LONG_RUN_RE = re.compile(rf"(\S{{{SOFT_BREAK_EVERY}}})(?=\S)")
-
-
-def soften(text: str) -> str:
-    """Insert a zero-width space after every SOFT_BREAK_EVERY visible characters in a row."""
-    return _LONG_RUN_RE.sub("\\1\u200b", text)
-
-
-def long_date(value: date | None) -> str:
-    return f"{value:%B} {value.day}, {value.year}" if value else ""
-
-
-def iso_date(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
 
 @dataclass(frozen=True)
 class Heading:
@@ -90,192 +76,6 @@ class BulletList:
     kind: ClassVar[str] = "list"
     items: tuple[str, ...]
     empty: str = NOT_PROVIDED
-
-
-# --- Table rows: typed values (dates as dates, counts as numbers); ``cells`` is how both renderers print them ------
-
-
-@dataclass(frozen=True)
-class UserRoleRow:
-    role: str
-    users: int
-    privileged_users: int
-    total: bool = False  # the last row: the sums of the roles above (``role`` says "Total")
-
-
-@dataclass(frozen=True)
-class HardwareRow:
-    component: str
-    make_model: str
-    version: str
-    responsible: str
-
-
-@dataclass(frozen=True)
-class SoftwareRow:
-    name: str
-    vendor: str
-    version: str
-    purpose: str
-    responsible: str
-
-
-@dataclass(frozen=True)
-class InterconnectionRow:
-    system: str
-    owner: str
-    connection: str
-    data: str
-    agreement: str
-
-
-@dataclass(frozen=True)
-class ProviderRow:
-    name: str
-    service: str
-    responsibility: str  # a Responsibility value; "" if not given
-    notes: str
-
-
-@dataclass(frozen=True)
-class ChangeRow:
-    """A row of the record of changes: a generated version."""
-
-    version: str
-    date: date
-    description: str
-    made_by: str
-
-
-@dataclass(frozen=True)
-class Milestone:
-    on: date | None  # None: a milestone written without a date
-    text: str
-
-
-@dataclass(frozen=True)
-class PoamRow:
-    """An open requirement of the POA&M (assessments.poam.build_poam_rows), with what a POA&M must contain
-    (38 U.S.C. 5727(16)): the weakness, who identified it and when, the responsible person, the resources required,
-    milestones with dates, the scheduled completion date, changes to the milestones, and the status."""
-
-    requirement: str  # the NIST id
-    cmmc_id: str
-    title: str
-    state: str  # the assessment's status in words ("Not met", "Partially met", "Unanswered ...")
-    points: int | None  # points recoverable; None for a Level 1 assessment
-    poam_eligible: bool
-    why_not: str  # why it may not be on a POA&M
-    weakness: str
-    identified_by: str
-    identified_on: date | None
-    responsible: str
-    resources: str
-    milestones: tuple[Milestone, ...]
-    planned_date: date | None  # the scheduled completion date
-    milestone_changes: str
-    status: str  # the row's status: "Open" or "Partially implemented"
-
-    @property
-    def anchor(self) -> str:
-        """The row's bookmark: each requirement block links here."""
-        return "poam-" + self.requirement.replace(".", "-")
-
-
-@dataclass(frozen=True)
-class AcronymRow:
-    acronym: str
-    meaning: str
-
-
-@dataclass(frozen=True)
-class PolicyRow:
-    title: str
-    reference: str
-    version: str
-
-
-@dataclass(frozen=True)
-class ReviewRow:
-    """A review of the plan (3.12.4[h]), apart from the generated versions."""
-
-    date: date
-    reviewer: str
-    outcome: str
-
-
-TableRow = (UserRoleRow | HardwareRow | SoftwareRow | InterconnectionRow | ProviderRow | ChangeRow | PoamRow
-            | AcronymRow | PolicyRow | ReviewRow)
-RESPONSIBILITY_LABELS = dict(Responsibility.choices)
-
-
-@singledispatch
-def cells(row: TableRow) -> tuple[str, ...]:
-    """A table row as text, one string per column: what the DOCX and the PDF print, and what ``size`` counts."""
-    raise TypeError(f"not a table row: {row!r}")
-
-
-@cells.register
-def _(row: UserRoleRow) -> tuple[str, ...]:
-    return row.role, str(row.users), str(row.privileged_users)
-
-
-@cells.register
-def _(row: HardwareRow) -> tuple[str, ...]:
-    return row.component, row.make_model, row.version, row.responsible
-
-
-@cells.register
-def _(row: SoftwareRow) -> tuple[str, ...]:
-    return row.name, row.vendor, row.version, row.purpose, row.responsible
-
-
-@cells.register
-def _(row: InterconnectionRow) -> tuple[str, ...]:
-    return row.system, row.owner, row.connection, row.data, row.agreement
-
-
-@cells.register
-def _(row: ProviderRow) -> tuple[str, ...]:
-    return row.name, row.service, RESPONSIBILITY_LABELS.get(row.responsibility, ""), row.notes
-
-
-@cells.register
-def _(row: ChangeRow) -> tuple[str, ...]:
-    return row.version, iso_date(row.date), row.description, row.made_by
-
-
-# The POA&M's columns, in the order 38 U.S.C. 5727(16) lists a POA&M's contents, after the requirement itself.
-POAM_HEADERS = ("Requirement", "Weakness", "Responsible", "Resources required", "Scheduled completion",
-                "Milestones with dates", "Changes to milestones", "Identified by", "Status")
-POAM_WIDTHS = (13, 17, 9, 11, 9, 15, 10, 8, 8)
-
-
-@cells.register
-def _(row: PoamRow) -> tuple[str, ...]:
-    points = "" if row.points is None else f"\n{row.points} point{'' if row.points == 1 else 's'}"
-    cmmc = f" ({row.cmmc_id})" if row.cmmc_id else ""
-    eligible = "" if row.poam_eligible else f"\nMay not stay on a POA&M. {row.why_not}".rstrip()
-    found = "\n".join(p for p in (row.identified_by, iso_date(row.identified_on)) if p)
-    milestones = "\n".join(f"{iso_date(m.on)}: {m.text}" if m.on else m.text for m in row.milestones)
-    return (f"{row.requirement}{cmmc} {row.title}{points}", f"{row.weakness}{eligible}".strip(), row.responsible,
-            row.resources, iso_date(row.planned_date), milestones, row.milestone_changes, found,
-            f"{row.status}\n{row.state}")
-
-
-@cells.register
-def _(row: AcronymRow) -> tuple[str, ...]:
-    return row.acronym, row.meaning
-
-
-@cells.register
-def _(row: PolicyRow) -> tuple[str, ...]:
-    return row.title, row.reference, row.version
-
-
-@cells.register
-def _(row: ReviewRow) -> tuple[str, ...]:
-    return iso_date(row.date), row.reviewer, row.outcome
 
 
 @dataclass(frozen=True)
