@@ -310,7 +310,9 @@ WRITES = {
                                                    _requirement_data(a))),
     "ssp plan": ("ssp", lambda c, a: c.post(reverse("ssp:plan", args=[a.public_id]),
                                             {"review_frequency": "quarterly", "approver_name": "Pat",
-                                             "approver_title": "CEO"})),
+                                             "approver_title": "CEO", "policies-TOTAL_FORMS": "0",
+                                             "policies-INITIAL_FORMS": "0", "reviews-TOTAL_FORMS": "0",
+                                             "reviews-INITIAL_FORMS": "0"})),
     "ssp version": ("ssp", lambda c, a: record_version(
         ssp=a.ssp, label="1.0", generated_on=date(2026, 1, 1), description="first", made_by="me",
         catalog_revision="test", draft=True, docx=b"docx", pdf=b"%PDF")),

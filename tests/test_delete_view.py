@@ -15,6 +15,8 @@ from ssp.models import (
     HardwareItem,
     Interconnection,
     NetworkDiagram,
+    PlanReview,
+    PolicyDocument,
     ServiceProvider,
     SoftwareItem,
     SspVersion,
@@ -67,7 +69,9 @@ def with_ssp_and_iso_history(assessment: Assessment) -> int:
     for model, fields in ((UserRole, {"role": "r", "users": 1, "privileged_users": 0}),
                           (HardwareItem, {"component": "c"}), (SoftwareItem, {"name": "n"}),
                           (Interconnection, {"system": "s"}),
-                          (ServiceProvider, {"name": "n", "responsibility": "shared"})):
+                          (ServiceProvider, {"name": "n", "responsibility": "shared"}),
+                          (PolicyDocument, {"title": "Access Control Policy"}),
+                          (PlanReview, {"reviewed_on": date(2026, 1, 1), "reviewer": "Pat"})):
         model.objects.create(ssp=ssp, **fields).delete()
     NetworkDiagram.objects.create(ssp=ssp, image=b"png", content_type="image/png", width=1, height=1, sha256="0")
     row, _ = Answer.objects.get_or_create(assessment=ssp.assessment, requirement=Requirement.objects.get(

@@ -57,6 +57,22 @@ ACCEPTED: dict[str, dict[tuple[str, str], dict[str, str]]] = {
                 "the column still works: it has a default."
             ),
         },
+        ("assessments", "0004_plan_for_an_assessor"): {
+            "NOT NULL constraint on columns": (
+                "SQLite adds the answer's new text columns (provider responsibility, N/A approval, the POA&M row: "
+                "NOT NULL with the default '', the dates nullable) by rebuilding assessments_answer and its history "
+                "table; the linter flags the rebuilt tables' NOT NULL columns. Old code inserting without the "
+                "columns still works: each has a default."
+            ),
+        },
+        ("ssp", "0006_plan_for_an_assessor"): {
+            "NOT NULL constraint on columns": (
+                "SQLite adds the plan's new columns (CUI designation, approval date, reason for no diagram, example "
+                "variant: NOT NULL with the default '', the date nullable) by rebuilding ssp_systemsecurityplan and "
+                "its history table; the linter flags the rebuilt tables' NOT NULL columns. Old code inserting "
+                "without them still works: each has a default. The two new tables are created, not altered."
+            ),
+        },
         ("ssp", "0004_requirement_records_live_on_the_answers"): {
             "NOT NULL constraint on columns": (
                 "Deleting the SSP's requirement rows: SQLite drops their constraints and foreign keys by rebuilding "
@@ -89,6 +105,13 @@ ACCEPTED: dict[str, dict[tuple[str, str], dict[str, str]]] = {
             "NOT NULL constraint on columns": (
                 "The new imported flag is NOT NULL with a default (false): PostgreSQL fills existing rows from the "
                 "default, and old code inserting without it still works."
+            ),
+        },
+        ("assessments", "0004_plan_for_an_assessor"): {
+            "NOT NULL constraint on columns": (
+                "The answer's new text columns (provider responsibility, N/A approval, the POA&M row) are NOT NULL "
+                "with a default (''): PostgreSQL fills existing rows from the default, and old code inserting "
+                "without them still works."
             ),
         },
         ("ssp", "0004_requirement_records_live_on_the_answers"): {
