@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import environment_views, views
 
 app_name = "ssp"
 # Included under "a/<public_id:public_id>/ssp/" (cmmc_site/urls.py): every view receives public_id.
@@ -8,10 +8,10 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("start/", views.start, name="start"),
     path("identification/", views.identification, name="identification"),
-    path("environment/", views.environment, name="environment"),
-    path("environment/diagram/", views.diagram, name="diagram"),
-    path("environment/diagram/upload/", views.diagram_upload, name="diagram_upload"),
-    path("environment/diagram/delete/", views.diagram_delete, name="diagram_delete"),
+    path("environment/", environment_views.environment, name="environment"),
+    path("environment/diagram/", environment_views.diagram, name="diagram"),
+    path("environment/diagram/upload/", environment_views.diagram_upload, name="diagram_upload"),
+    path("environment/diagram/delete/", environment_views.diagram_delete, name="diagram_delete"),
     path("requirements/", views.requirements, name="requirements"),
     path("requirements/<family:code>/", views.family, name="family"),
     path("requirement/<nist:nist_id>/", views.requirement, name="requirement"),

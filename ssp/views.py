@@ -10,34 +10,25 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 
-from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
+from assessments.access import READ, WRITE, private, require_methods
 from assessments.models import ANSWER_FIELDS, Assessment, TargetLevel, today
 from assessments.records import has_ssp
 from assessments.writes import StaleWrite, save_answer
-from cmmc_site.body_limits import count_upload
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Requirement, catalog_revision
 
-from . import images, jobs
+from . import jobs
 from .blocks import MAX_PLAN_CHARS, ChangeRow, SspDocument
 from .document import build_document
 from .forms import (
     ContactForm,
-    DiagramForm,
-    EnvironmentDiagramForm,
-    EnvironmentForm,
     GenerateForm,
-    HardwareFormSet,
     IdentificationForm,
-    InterconnectionFormSet,
     PlanForm,
     PolicyFormSet,
-    ProviderFormSet,
     RequirementForm,
     ReviewFormSet,
-    SoftwareFormSet,
     UserRoleFormSet,
     next_label,
     table_helper,
@@ -46,51 +37,14 @@ from .models import (
     Contact,
     ContactRole,
     LabelTaken,
-    NetworkDiagram,
     SspVersion,
     SystemSecurityPlan,
     create_ssp,
     record_version,
-    sha256,
     touch_assessment,
 )
+from .pages import DOCX_TYPE, attachment, get_ssp_for_user, not_started, step_context
 from .records import RequirementRecord, records
-
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-STEPS = ("identification", "environment", "requirements", "plan")
-
-
-def _get_ssp_for_user(request: HttpRequest, public_id: str) -> SystemSecurityPlan:
-    """The assessment's plan if this request may open the assessment (404 otherwise; 403 for a viewer writing).
-
-    A plan not started yet comes back unsaved (``pk`` is None); ``assessment`` is always set on it.
-    """
-    assessment = get_assessment_for_user(request, public_id)
-    ssp = SystemSecurityPlan.objects.filter(assessment=assessment).first()
-    if ssp is None:
-        ssp = SystemSecurityPlan(assessment=assessment, org_name=assessment.organization_name)
-    ssp.assessment = assessment
-    return ssp
-
-
-def _not_started(ssp: SystemSecurityPlan) -> HttpResponse | None:
-    if ssp.pk is None:
-        return redirect("ssp:overview", public_id=ssp.assessment.public_id)
-    return None
-
-
-def _context(ssp: SystemSecurityPlan, step: str, **extra) -> dict:
-    return {"ssp": ssp, "assessment": ssp.assessment, "step": step, "nav": "ssp", **extra}
-
-
-def _attachment(body: bytes, content_type: str, filename: str, etag: str = "") -> HttpResponse:
-    # The filename is ours (public ids are [A-Za-z0-9_-], version numbers are integers): no user text in a header.
-    response = HttpResponse(body, content_type=content_type,
-                            headers={"Content-Disposition": content_disposition_header(True, filename)})
-    if etag:
-        response["ETag"] = f'"{etag}"'
-    return response
-
 
 # --- Overview, start, readiness, generate ---------------------------------------------------------------------
 
@@ -114,7 +68,7 @@ def _overview_context(ssp: SystemSecurityPlan, doc: SspDocument | None, form: Ge
             issues_by_step[issue.step] = issues_by_step.get(issue.step, 0) + 1
         for entry in doc.requirements:
             counts[entry.status_label] = counts.get(entry.status_label, 0) + 1
-    return _context(ssp, "overview", doc=doc, versions=versions, form=form, issues_by_step=issues_by_step,
+    return step_context(ssp, "overview", doc=doc, versions=versions, form=form, issues_by_step=issues_by_step,
                     counts=counts, links=_issue_links(ssp, doc), max_chars=f"{MAX_PLAN_CHARS:,}",
                     size=f"{doc.size:,}" if doc else "", ask_ssp_answer=_ask_ssp_answer(ssp.assessment, versions))
 
@@ -146,7 +100,7 @@ def _issue_links(ssp: SystemSecurityPlan, doc: SspDocument | None) -> list[tuple
 @private
 @require_methods(*READ)
 def overview(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
+    ssp = get_ssp_for_user(request, public_id)
     doc = build_document(ssp) if ssp.pk else None
     return render(request, "ssp/overview.html", _overview_context(ssp, doc, None))
 
@@ -154,7 +108,7 @@ def overview(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_methods(*WRITE)
 def start(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
+    ssp = get_ssp_for_user(request, public_id)
     if ssp.pk is None:
         create_ssp(assessment=ssp.assessment)
         messages.success(request, "Your System Security Plan is started, pre-filled from your assessment answers.")
@@ -165,8 +119,8 @@ def start(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_methods(*WRITE)
 @guarded_render("ssp")
 def generate(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
+    ssp = get_ssp_for_user(request, public_id)
+    if redirect_ := not_started(ssp):
         return redirect_
     taken = set(SspVersion.objects.filter(ssp=ssp).values_list("label", flat=True))
     form = GenerateForm(request.POST, taken=taken)
@@ -200,7 +154,7 @@ def generate(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _version(request: HttpRequest, public_id: str, number: int, field: str) -> SspVersion:
-    ssp = _get_ssp_for_user(request, public_id)
+    ssp = get_ssp_for_user(request, public_id)
     # A version restored from an assessment file has no documents here (imported): nothing to download.
     return get_object_or_404(SspVersion.objects.only("number", field, f"{field}_sha256", "ssp"),
                              ssp_id=ssp.pk, number=number, imported=False)
@@ -210,25 +164,25 @@ def _version(request: HttpRequest, public_id: str, number: int, field: str) -> S
 @require_methods(*READ)
 def version_docx(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     version = _version(request, public_id, number, "docx")
-    return _attachment(bytes(version.docx), DOCX_TYPE, f"ssp-{public_id}-v{number}.docx", version.docx_sha256)
+    return attachment(bytes(version.docx), DOCX_TYPE, f"ssp-{public_id}-v{number}.docx", version.docx_sha256)
 
 
 @private
 @require_methods(*READ)
 def version_pdf(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     version = _version(request, public_id, number, "pdf")
-    return _attachment(bytes(version.pdf), "application/pdf", f"ssp-{public_id}-v{number}.pdf", version.pdf_sha256)
+    return attachment(bytes(version.pdf), "application/pdf", f"ssp-{public_id}-v{number}.pdf", version.pdf_sha256)
 
 
 @private
 @require_methods(*READ)
 @guarded_render("ssp-poam")
 def poam_docx(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
+    ssp = get_ssp_for_user(request, public_id)
+    if redirect_ := not_started(ssp):
         return redirect_
     body = run_limited(jobs.poam_docx, build_document(ssp))
-    return _attachment(body, DOCX_TYPE, f"poam-{public_id}.docx")
+    return attachment(body, DOCX_TYPE, f"poam-{public_id}.docx")
 
 
 # --- Step 1: identification ----------------------------------------------------------------------------------
@@ -237,8 +191,8 @@ def poam_docx(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_methods("GET", "HEAD", "POST")
 def identification(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
+    ssp = get_ssp_for_user(request, public_id)
+    if redirect_ := not_started(ssp):
         return redirect_
     data = request.POST if request.method == "POST" else None
     form = IdentificationForm(data, instance=ssp)
@@ -253,7 +207,7 @@ def identification(request: HttpRequest, public_id: str) -> HttpResponse:
             return redirect("ssp:environment" if "next" in request.POST else "ssp:identification",
                             public_id=public_id)
     return render(request, "ssp/identification.html",
-                  _context(ssp, "identification", form=form, contacts=contacts, roles=roles, helper=table_helper(),
+                  step_context(ssp, "identification", form=form, contacts=contacts, roles=roles, helper=table_helper(),
                            invalid=data is not None),
                   status=400 if data is not None else 200)
 
@@ -268,118 +222,6 @@ def _save_identification(*, form: IdentificationForm, contacts: list[ContactForm
             contact.save()
     roles.save()
     touch_assessment(form.instance)
-
-
-# --- Step 2: environment -------------------------------------------------------------------------------------
-
-TABLES = (("hardware", HardwareFormSet), ("software", SoftwareFormSet), ("interconnections", InterconnectionFormSet),
-          ("providers", ProviderFormSet))
-
-
-def _environment_page(request: HttpRequest, ssp: SystemSecurityPlan, *, data=None, files=None, diagram_form=None,
-                      status: int = 200) -> HttpResponse:
-    form = EnvironmentForm(data, instance=ssp)
-    tables = {name: formset(data, instance=ssp, prefix=name) for name, formset in TABLES}
-    diagram = NetworkDiagram.objects.filter(ssp=ssp).only("sha256", "caption", "width", "height").first()
-    if diagram_form is None:
-        # The page's Save uploads a chosen diagram too: a file chosen and not sent would be lost without a word.
-        diagram_form = EnvironmentDiagramForm(data, files, has_diagram=diagram is not None,
-                                              initial={"caption": diagram.caption if diagram else ""})
-        if data is not None and form.is_valid() & all([t.is_valid() for t in tables.values()]) \
-                & diagram_form.is_valid():
-            _save_environment(form=form, tables=list(tables.values()), diagram=diagram_form)
-            messages.success(request, "Environment saved.")
-            return redirect("ssp:requirements" if "next" in request.POST else "ssp:environment",
-                            public_id=ssp.assessment.public_id)
-    chosen = files.get("image") if files else None
-    return render(request, "ssp/environment.html", _context(
-        ssp, "environment", form=form, tables=tables, helper=table_helper(), diagram=diagram,
-        invalid=data is not None,
-        # A browser never fills a file field back in: say so, unless the file itself was refused (its error says why).
-        diagram_not_kept=chosen.name if chosen and "image" not in diagram_form.errors else "",
-        diagram_form=diagram_form, max_upload_bytes=images.MAX_UPLOAD_BYTES,
-        max_upload_mb=images.MAX_UPLOAD_BYTES // 2**20,
-    ), status=400 if data is not None else status)
-
-
-@transaction.atomic
-def _save_environment(*, form: EnvironmentForm, tables: list, diagram: EnvironmentDiagramForm) -> None:
-    if form.has_changed():
-        form.save()
-    for formset in tables:
-        formset.save()
-    if diagram.cleaned_data["image"] is not None:
-        _store_diagram(ssp=form.instance, image=diagram.cleaned_data["image"], caption=diagram.cleaned_data["caption"])
-    elif diagram.has_diagram and "caption" in diagram.changed_data:
-        stored = NetworkDiagram.objects.defer("image").get(ssp=form.instance)
-        stored.caption = diagram.cleaned_data["caption"]
-        stored.save(update_fields=["caption", "uploaded_at"])
-    touch_assessment(form.instance)
-
-
-def _store_diagram(*, ssp: SystemSecurityPlan, image: images.Reencoded, caption: str) -> None:
-    NetworkDiagram.objects.update_or_create(ssp=ssp, defaults={
-        "image": image.data, "content_type": image.content_type, "width": image.width, "height": image.height,
-        "sha256": sha256(image.data), "caption": caption,
-    })
-
-
-@private
-@require_methods("GET", "HEAD", "POST")
-def environment(request: HttpRequest, public_id: str) -> HttpResponse:
-    # A body over the route's limit (the diagram's 5 MB and some) never gets here: cmmc_site/body_limits.py.
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
-        return redirect_
-    if request.method != "POST":
-        return _environment_page(request, ssp)
-    if request.FILES.get("image") and (refused := count_upload(request)):
-        return refused
-    return _environment_page(request, ssp, data=request.POST, files=request.FILES)
-
-
-@private
-@require_methods(*WRITE)
-def diagram_upload(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
-        return redirect_
-    if int(request.META.get("CONTENT_LENGTH") or 0) > images.MAX_UPLOAD_BYTES + 64 * 1024:
-        # Refused before Django reads the body, so a huge upload costs nothing.
-        return _environment_page(request, ssp, diagram_form=DiagramForm(oversized=True), status=400)
-    form = DiagramForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _environment_page(request, ssp, diagram_form=form, status=400)
-    image: images.Reencoded = form.cleaned_data["image"]
-    with transaction.atomic():
-        _store_diagram(ssp=ssp, image=image, caption=form.cleaned_data["caption"])
-        touch_assessment(ssp)
-    messages.success(request, "Diagram saved.")
-    return redirect(reverse("ssp:environment", args=[public_id]) + "#diagram")
-
-
-@private
-@require_methods(*WRITE)
-def diagram_delete(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
-        return redirect_
-    with transaction.atomic():
-        if NetworkDiagram.objects.filter(ssp=ssp).delete()[0]:
-            touch_assessment(ssp)
-    messages.success(request, "Diagram removed.")
-    return redirect(reverse("ssp:environment", args=[public_id]) + "#diagram")
-
-
-@private
-@require_methods(*READ)
-def diagram(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    stored = get_object_or_404(NetworkDiagram, ssp_id=ssp.pk)
-    response = HttpResponse(bytes(stored.image), content_type=stored.content_type)
-    response["Content-Disposition"] = "inline"
-    response["ETag"] = f'"{stored.sha256}"'
-    return response
 
 
 # --- Step 3: requirements, family by family ------------------------------------------------------------------
@@ -399,8 +241,8 @@ def _row(ssp: SystemSecurityPlan, rec: RequirementRecord, form: RequirementForm 
 @private
 @require_methods(*READ)
 def requirements(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
+    ssp = get_ssp_for_user(request, public_id)
+    if redirect_ := not_started(ssp):
         return redirect_
     first = Family.objects.order_by("position").values_list("code", flat=True).first()
     return redirect("ssp:family", public_id=public_id, code=first)
@@ -409,8 +251,8 @@ def requirements(request: HttpRequest, public_id: str) -> HttpResponse:
 @private
 @require_methods(*READ)
 def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
+    ssp = get_ssp_for_user(request, public_id)
+    if redirect_ := not_started(ssp):
         return redirect_
     fam = get_object_or_404(Family, code=code)
     return render(request, "ssp/family.html", _family_context(ssp, fam))
@@ -424,7 +266,7 @@ def _family_context(ssp: SystemSecurityPlan, fam: Family, replace: dict | None =
     _, recs = records(ssp.assessment, family=fam)
     rows = [replace if replace and replace["requirement"].pk == rec.requirement.pk else _row(ssp, rec)
             for rec in recs]
-    return _context(ssp, "requirements", family=fam, families=families, rows=rows,
+    return step_context(ssp, "requirements", family=fam, families=families, rows=rows,
                     previous_family=codes[index - 1] if index > 0 else None,
                     next_family=codes[index + 1] if index + 1 < len(codes) else None)
 
@@ -433,8 +275,8 @@ def _family_context(ssp: SystemSecurityPlan, fam: Family, replace: dict | None =
 @require_methods(*WRITE)
 def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
     """Save one requirement's record (the assessment's answer) from the plan's requirement step."""
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
+    ssp = get_ssp_for_user(request, public_id)
+    if redirect_ := not_started(ssp):
         return redirect_
     assessment = ssp.assessment
     req = get_object_or_404(Requirement.objects.select_related("family"), nist_id=nist_id)
@@ -462,11 +304,11 @@ def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpRespo
                 return redirect(reverse("ssp:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
             _, (rec,) = records(assessment, requirement=req)
             return render(request, "ssp/family.html#requirement",
-                          _context(ssp, "requirements", item=_row(ssp, rec, saved=True)))
+                          step_context(ssp, "requirements", item=_row(ssp, rec, saved=True)))
     status = 409 if conflict is not None else 400
     item = _row(ssp, rec, form, conflict=conflict)
     if request.htmx:
-        return render(request, "ssp/family.html#requirement", _context(ssp, "requirements", item=item),
+        return render(request, "ssp/family.html#requirement", step_context(ssp, "requirements", item=item),
                       status=status)
     return render(request, "ssp/family.html", _family_context(ssp, req.family, item), status=status)
 
@@ -477,8 +319,8 @@ def requirement(request: HttpRequest, public_id: str, nist_id: str) -> HttpRespo
 @private
 @require_methods("GET", "HEAD", "POST")
 def plan(request: HttpRequest, public_id: str) -> HttpResponse:
-    ssp = _get_ssp_for_user(request, public_id)
-    if redirect_ := _not_started(ssp):
+    ssp = get_ssp_for_user(request, public_id)
+    if redirect_ := not_started(ssp):
         return redirect_
     data = request.POST if request.method == "POST" else None
     form = PlanForm(data, instance=ssp)
@@ -488,7 +330,7 @@ def plan(request: HttpRequest, public_id: str) -> HttpResponse:
         _save_plan(form=form, tables=[policies, reviews])
         messages.success(request, "Plan details saved.")
         return redirect("ssp:overview" if "next" in request.POST else "ssp:plan", public_id=public_id)
-    return render(request, "ssp/plan.html", _context(ssp, "plan", form=form, policies=policies, reviews=reviews,
+    return render(request, "ssp/plan.html", step_context(ssp, "plan", form=form, policies=policies, reviews=reviews,
                                                      helper=table_helper(), invalid=data is not None),
                   status=400 if data is not None else 200)
 

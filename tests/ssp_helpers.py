@@ -34,7 +34,7 @@ from ssp.models import (
     create_ssp,
 )
 from ssp.records import RequirementRecord, records
-from ssp.views import TABLES
+from ssp.environment_views import TABLES
 
 from .personas import start_anonymous
 

@@ -8,7 +8,7 @@ from django.db import models
 
 from ssp.forms import EnvironmentForm
 from ssp.models import ROWS_MAX, HardwareItem, NetworkDiagram
-from ssp.views import TABLES
+from ssp.environment_views import TABLES
 
 from .personas import make_assessment
 from .questionnaire_helpers import browser_submission, by_testid, post_submission
