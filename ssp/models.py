@@ -98,7 +98,7 @@ class SystemSecurityPlan(models.Model):
     cui_poc = models.CharField("point of contact", max_length=SHORT_MAX, blank=True,
                                help_text="Name and phone or e-mail of the person to ask about this plan.")
     # Section 2: a plan may say why it has no diagram instead of attaching one.
-    diagram_none_reason = models.TextField("why there is no diagram", max_length=DESCRIPTION_MAX, blank=True)
+    diagram_none_reason = models.TextField("if there is no diagram: why", max_length=DESCRIPTION_MAX, blank=True)
     narrative_variant = models.CharField("example narratives written for", max_length=10,
                                          choices=NarrativeVariant, blank=True)
 
