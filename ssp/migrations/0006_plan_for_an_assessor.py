@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalsystemsecurityplan',
             name='diagram_none_reason',
-            field=models.TextField(blank=True, max_length=5000, verbose_name='why there is no diagram'),
+            field=models.TextField(blank=True, max_length=5000, verbose_name='if there is no diagram: why'),
         ),
         migrations.AddField(
             model_name='historicalsystemsecurityplan',
@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='systemsecurityplan',
             name='diagram_none_reason',
-            field=models.TextField(blank=True, max_length=5000, verbose_name='why there is no diagram'),
+            field=models.TextField(blank=True, max_length=5000, verbose_name='if there is no diagram: why'),
         ),
         migrations.AddField(
             model_name='systemsecurityplan',
