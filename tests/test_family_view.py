@@ -198,3 +198,15 @@ def test_the_objective_mode_page_adds_one_query_whatever_the_number_of_answers(c
     with django_assert_num_queries(10):
         response = client.get(url)
     assert by_testid(html(response), "score") == "110"
+
+
+def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_costs(client):
+    # 3.12.4 is never not applicable and costs no points: without it no score exists at all.
+    assessment = start(client)
+    Answer.objects.update_or_create(assessment=assessment, requirement=Requirement.objects.get(nist_id="3.12.4"),
+                                    defaults={"status": "not_met"})
+    doc = html(client.get(family_url(assessment, "CA")))
+    assert not doc.xpath(f"//textarea[@name='{prefix('3.12.4')}-justification']")
+    assert doc.xpath(f"//textarea[@name='{prefix('3.12.1')}-justification']")
+    assert by_testid(doc, "state-3.12.4") == "Not met: no score without it"
+    assert "(−0)" not in text(doc)

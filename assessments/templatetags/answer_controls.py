@@ -22,6 +22,8 @@ from django.template.defaultfilters import join
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from assessments import scoring
+
 register = template.Library()
 
 # Django's templates that print exactly django/forms/widgets/input.html (each only includes it; options are
@@ -157,9 +159,11 @@ def field_errors(field: BoundField) -> SafeString | str:
 
 @register.simple_tag
 def answer_fields(form: forms.Form) -> SafeString:
-    """Every field of the answer form but the status and the version: label, control and messages, a column each."""
+    """Every field of the answer form but the status and the version: label, control and messages, a column each.
+    3.12.4 has no "why not applicable" box: it is never not applicable."""
+    skipped = SKIPPED_FIELDS | ({"justification"} if form.requirement.nist_id == scoring.SSP_REQUIREMENT else set())
     return format_html_join(
         "\n", '<div class="{}">\n<label class="form-label small mb-0" for="{}">{}</label>\n{}\n{}\n</div>',
         (("col-md-6" if field.name in WIDE_FIELDS else "col-md-4", field.id_for_label, field.label, control(field),
-          field_errors(field)) for field in form if field.name not in SKIPPED_FIELDS),
+          field_errors(field)) for field in form if field.name not in skipped),
     )
