@@ -51,21 +51,37 @@ def register_activity_source(source: Source) -> None:
         SOURCES.append(source)
 
 
-def _shown(field: str, value: object) -> str | None:
+# The log speaks in words: a field by its label, a choice by its name ("Not met", never "not_met").
+FIELD_LABELS = {"organization_id": "organisation", "objective_mode": "objective mode", "status": "status"}
+
+
+def _label(model: type[models.Model], field: str) -> str:
+    return FIELD_LABELS.get(field) or str(model._meta.get_field(field).verbose_name)
+
+
+def _shown(model: type[models.Model], field: str, value: object) -> str | None:
     if field not in SHOWN_VALUES:
         return None
-    return "" if value is None else str(value)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    choices = dict(model._meta.get_field(field).flatchoices)
+    return str(choices.get(value, value))
 
 
-def _entries(rows: list[dict], key: str, subject_field: str | None, tracked: tuple[str, ...]) -> list[Entry]:
+def _entries(rows: list[dict], key: str, subject_field: str | None, tracked: tuple[str, ...],
+             model: type[models.Model]) -> list[Entry]:
     entries = []
     previous: dict[object, dict] = {}
     for row in rows:  # oldest first, so each record is compared with the one before it
         before = previous.get(row[key])
         if before is None or row["history_type"] == "+":
-            changes = tuple(Change(f, None, _shown(f, row[f])) for f in tracked if row[f] not in ("", None, False))
+            changes = tuple(Change(_label(model, f), None, _shown(model, f, row[f])) for f in tracked
+                            if row[f] not in ("", None, False))
         else:
-            changes = tuple(Change(f, _shown(f, before[f]), _shown(f, row[f])) for f in tracked if before[f] != row[f])
+            changes = tuple(Change(_label(model, f), _shown(model, f, before[f]), _shown(model, f, row[f]))
+                            for f in tracked if before[f] != row[f])
         previous[row[key]] = row
         if not changes and row["history_type"] == "~":
             continue  # a save that changed nothing we track (e.g. only the timestamp)
@@ -111,9 +127,9 @@ def activity(assessment: Assessment, *, limit: int = 300) -> list[Entry]:
                               "objective__objective_id", *OBJECTIVE_TRACKED)
     settings = oldest_first(Assessment.history.filter(id=assessment.pk), *ASSESSMENT_TRACKED)
     entries = (
-        _entries(answers, "id", "requirement__nist_id", ANSWER_TRACKED)
-        + _entries(objectives, "id", "objective__objective_id", OBJECTIVE_TRACKED)
-        + _entries(settings, "id", None, ASSESSMENT_TRACKED)
+        _entries(answers, "id", "requirement__nist_id", ANSWER_TRACKED, Answer)
+        + _entries(objectives, "id", "objective__objective_id", OBJECTIVE_TRACKED, ObjectiveAnswer)
+        + _entries(settings, "id", None, ASSESSMENT_TRACKED, Assessment)
     )
     for source in SOURCES:
         entries += source(assessment)

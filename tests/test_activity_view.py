@@ -67,8 +67,10 @@ def test_the_log_names_who_changed_which_answer_and_how(org_people):
         {"r3-1-2-status": "met", "r3-1-2-note": "secret note text", "r3-1-2-version": "1"})
     body = org_people["clients"]["owner"].get(reverse("orgs:activity", args=[assessment.public_id])).content.decode()
     row = body.split("editor@acme.test", 1)[1].split("</tr>", 1)[0]
-    assert "3.1.2 changed" in row and "status: not_met → met" in row and "note" in row
+    # In words: the field's label and the choice's name, never "note" or "not_met".
+    assert "3.1.2 changed" in row and "status: Not met → Met" in row and "implementation description" in row
     assert "secret note text" not in body  # free text: that it changed, not what it says
+    assert "not_met" not in body and "organization_id" not in body
 
 
 def test_viewers_get_403_and_strangers_404(org_people):
@@ -149,7 +151,7 @@ def test_a_status_change_in_the_plan_shows_its_values_and_saves_that_change_noth
                        ).status_code == 302
     assert Answer.history.filter(id=row.pk).count() == 3  # created, changed, saved again
     rows = [r for r in activity_rows(editor, assessment) if r[1].startswith("3.1.2")]
-    assert rows[0] == ("editor@acme.test", "3.1.2 changed", "status: not_met → met")
+    assert rows[0] == ("editor@acme.test", "3.1.2 changed", "status: Not met → Met")
     assert len(rows) == 2  # the change, and the answer's creation
 
 
