@@ -118,7 +118,7 @@ def _diagram_entries(rows: list[dict]) -> Iterator[Entry]:
 
 def _version_entries(rows: list[dict]) -> Iterator[Entry]:
     for row in rows:
-        subject = f"SSP: version {row['number']}"
+        subject = f"SSP: version {row['label']}"  # as the user wrote it ("0.9"), not its sequence number
         if row["history_type"] == "+":
             yield sentence(row, subject, f"generated ({'draft' if row['draft'] else 'final'})")
         elif row["history_type"] == "-":
@@ -141,5 +141,5 @@ def plan_entries(assessment: Assessment) -> list[Entry]:
     for model, table in TABLES:
         entries += _table_entries(oldest_first(model.history.filter(**of_plan), *_row_fields(model)), model, table)
     entries += _diagram_entries(oldest_first(NetworkDiagram.history.filter(**of_plan), *DIAGRAM_TRACKED))
-    entries += _version_entries(oldest_first(SspVersion.history.filter(**of_plan), "number", "draft"))
+    entries += _version_entries(oldest_first(SspVersion.history.filter(**of_plan), "label", "draft"))
     return entries

@@ -187,8 +187,9 @@ def test_a_generated_version_shows_up_as_draft_or_final_with_who_generated_it(or
     complete(SystemSecurityPlan.objects.get(assessment=assessment))
     assert owner.post(ssp_url("generate", assessment), generate | {"label": "1.0"}).status_code == 302
     versions = [row for row in activity_rows(owner, assessment) if row[1].startswith("SSP: version")]
-    assert versions == [("owner@acme.test", "SSP: version 2 generated (final)", ""),
-                        ("editor@acme.test", "SSP: version 1 generated (draft)", "")]
+    # Each version by the label the user gave it, not its sequence number.
+    assert versions == [("owner@acme.test", "SSP: version 1.0 generated (final)", ""),
+                        ("editor@acme.test", "SSP: version 0.1 generated (draft)", "")]
     assert "Secret draft notes" not in owner.get(reverse("orgs:activity", args=[assessment.public_id])).content.decode()
 
 
