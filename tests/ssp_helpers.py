@@ -72,14 +72,25 @@ def complete(ssp: SystemSecurityPlan) -> SystemSecurityPlan:
     ssp.boundary = "The enclave: one office network and a GCC High tenant."
     ssp.environment = "Windows 11 laptops, one firewall, one switch."
     ssp.purpose = "Engineering drawings for DoD contracts."
+    ssp.cui_categories = ["Controlled Technical Information"]
+    ssp.diagram_none_reason = "The enclave is one room; the topology above lists every component."
+    ssp.hardware_reference = "Asset register, IT share"
+    ssp.software_reference = "Software register, IT share"
+    ssp.approver_name, ssp.approver_title, ssp.approval_date = "Pat Doe", "CEO", date(2026, 3, 1)
     ssp.save()
     Contact.objects.filter(ssp=ssp).update(name="Pat Doe", title="CEO", email="pat@example.com")
     UserRole.objects.create(ssp=ssp, role="Engineers", users=12, privileged_users=1)
     for requirement in Requirement.objects.all():
         answer, _ = Answer.objects.get_or_create(assessment=ssp.assessment, requirement=requirement)
         answer.note = f"How {requirement.nist_id} is done: a written procedure and a tool setting."
-        if answer.status == "na" and not answer.justification:
-            answer.justification = "Not used here."
+        if answer.status == "na":
+            answer.justification = answer.justification or "Not used here."
+            answer.na_approved_by, answer.na_approved_on = "Pat Doe", date(2026, 2, 1)
+        if answer.status == "not_met":
+            answer.weakness = f"{requirement.nist_id} is not in place yet."
+            answer.milestones = f"{PLANNED_DATE.isoformat()} In place"
+            answer.responsible = answer.responsible or "IT lead"
+            answer.planned_date = answer.planned_date or PLANNED_DATE
         if not answer.status and requirement.nist_id != "3.12.4":
             answer.status = "met"
         answer.save()
@@ -196,7 +207,7 @@ def requirement_blocks(text: str, doc) -> dict[str, tuple[str, str]]:
     starts = []
     position = 0
     for entry in entries:
-        position = flat.index(" ".join(f"{entry.nist_id} {entry.title}".split()), position)
+        position = flat.index(" ".join(entry.heading.split()), position)
         starts.append(position)
     starts.append(flat.index("4. Record of changes", position))
     found = {}
