@@ -104,6 +104,15 @@ def render_slot() -> Iterator[None]:
 
 _context_lock = threading.Lock()
 _context: multiprocessing.context.BaseContext | None = None
+# Modules the fork server imports once, so that every render process starts with them loaded.
+_preload = ["cmmc_site.render_child"]
+
+
+def register_preload(module: str) -> None:
+    """Have the fork server import ``module`` as well (an app's AppConfig.ready(), before any render): what it loads
+    or reads at import is inherited by every render process. It must never raise (the fork server would die)."""
+    if module not in _preload:
+        _preload.append(module)
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
@@ -112,7 +121,7 @@ def _mp_context() -> multiprocessing.context.BaseContext:
         if _context is None:
             ctx = multiprocessing.get_context("forkserver")
             # Imported once by the fork server; every render process is forked from it with these loaded.
-            ctx.set_forkserver_preload(["cmmc_site.render_child"])
+            ctx.set_forkserver_preload(list(_preload))
             _context = ctx
         return _context
 
@@ -127,10 +136,13 @@ def _child_main(conn: Connection, func: Callable[..., bytes], args: tuple, kwarg
 
         ensure_django()
         result = func(*args, **kwargs)
-        if not isinstance(result, bytes | bytearray):
+        # Bytes, or a tuple of bytes: several files from one render (ssp.jobs.both).
+        parts = result if isinstance(result, tuple) else (result,)
+        if not parts or not all(isinstance(part, bytes | bytearray) for part in parts):
             raise TypeError(f"render function returned {type(result).__name__}, not bytes")
-        conn.send_bytes(b"ok")
-        conn.send_bytes(result)
+        conn.send_bytes(b"ok" if parts is not result else f"ok:{len(parts)}".encode())
+        for part in parts:
+            conn.send_bytes(part)
     except MemoryError:
         _send_error(conn, "memory", "MemoryError", "")
     except BaseException as exc:  # noqa: B036 - report everything to the parent, which decides
@@ -149,9 +161,10 @@ def _send_error(conn: Connection, kind: str, error_type: str, tb: str) -> None:
         pass  # the parent sees EOF and reports a crash
 
 
-def run_limited(func: Callable[..., bytes], /, *args: Any, timeout: float | None = None,
-                memory_mb: int | None = None, **kwargs: Any) -> bytes:
-    """Run ``func(*args, **kwargs)`` in a child process with a time and memory limit; return its bytes.
+def run_limited(func: Callable[..., Any], /, *args: Any, timeout: float | None = None,
+                memory_mb: int | None = None, **kwargs: Any) -> Any:
+    """Run ``func(*args, **kwargs)`` in a child process with a time and memory limit; return its bytes (or its tuple
+    of bytes, for a function that makes several files).
 
     ``func`` must be a module-level function and its arguments picklable; it must not use the database.
     Raises RenderTimeout, RenderMemoryExceeded or RenderCrashed (whatever ``func`` raised, by type name).
@@ -179,11 +192,14 @@ def run_limited(func: Callable[..., bytes], /, *args: Any, timeout: float | None
             raise RenderTimeout(f"render took longer than {timeout:g} s and was stopped")
         try:
             kind = reader.recv_bytes()
-            if kind == b"ok":
-                remaining = max(0.1, timeout - (time.monotonic() - started))
-                if not reader.poll(remaining):
-                    raise RenderTimeout(f"render took longer than {timeout:g} s and was stopped")
-                return reader.recv_bytes()
+            if kind == b"ok" or kind.startswith(b"ok:"):
+                parts = []
+                for _ in range(int(kind[3:]) if kind != b"ok" else 1):
+                    remaining = max(0.1, timeout - (time.monotonic() - started))
+                    if not reader.poll(remaining):
+                        raise RenderTimeout(f"render took longer than {timeout:g} s and was stopped")
+                    parts.append(reader.recv_bytes())
+                return parts[0] if kind == b"ok" else tuple(parts)
             error_type, child_tb = reader.recv()
         except EOFError:
             process.join(1)

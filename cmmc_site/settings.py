@@ -153,6 +153,10 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     # The SSP PDF's font: DejaVu Sans from Debian's fonts-dejavu-core (installed by .ci/run), never committed.
     ("vendor/dejavu", Path(os.environ.get("SSP_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))),
+    # Its fallbacks for what DejaVu Sans cannot draw (ssp/fonts.py): fonts-noto-core and fonts-noto-color-emoji,
+    # and fonts-noto-cjk for Chinese, Japanese and Korean (installed by .ci/run), never committed.
+    ("vendor/noto", Path(os.environ.get("SSP_NOTO_DIR", "/usr/share/fonts/truetype/noto"))),
+    ("vendor/noto-cjk", Path(os.environ.get("SSP_NOTO_CJK_DIR", "/usr/share/fonts/opentype/noto"))),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -13,6 +13,7 @@ class SspConfig(AppConfig):
         from assessments.plans import register_reader
         from assessments.writes import register_deleter
         from cmmc_site.body_limits import register_upload
+        from cmmc_site.render_guard import register_preload
 
         from .activity import plan_entries
         from .file_section import SECTION
@@ -26,3 +27,5 @@ class SspConfig(AppConfig):
         register_upload("ssp:diagram_upload", MAX_UPLOAD_BYTES)
         # The environment page's Save uploads a diagram chosen on it (counted by the view, when there is one).
         register_upload("ssp:environment", MAX_UPLOAD_BYTES, counted_by_view=True)
+        # Render processes start with the PDF's font coverage read (0.4 s a render otherwise, for other scripts).
+        register_preload("ssp.render_preload")

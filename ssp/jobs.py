@@ -23,3 +23,9 @@ def pdf(doc: SspDocument) -> bytes:
     from . import render_pdf
 
     return render_pdf.render(doc)
+
+
+def both(doc: SspDocument) -> tuple[bytes, bytes]:
+    """The DOCX and the PDF of one version, in one render process: the document is sent to a child once, and the
+    child's limits bound the two renders together."""
+    return docx(doc), pdf(doc)

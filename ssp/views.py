@@ -135,9 +135,8 @@ def generate(request: HttpRequest, public_id: str) -> HttpResponse:
                 "pages). Shorten the longest descriptions, or move detail into documents the plan references.",
                 code="plan_too_large", params={"size": f"{doc.size:,}", "limit": f"{MAX_PLAN_CHARS:,}"}))
             return render(request, "ssp/overview.html", _overview_context(ssp, doc, form), status=400)
-        # Each render in its own child process, bounded in time and memory (render_guard).
-        docx = run_limited(jobs.docx, doc)
-        pdf = run_limited(jobs.pdf, doc)
+        # Both files in one child process, bounded in time and memory (render_guard).
+        docx, pdf = run_limited(jobs.both, doc)
         try:
             version = record_version(ssp=ssp, label=data["label"], generated_on=on, description=data["description"],
                                      made_by=data["made_by"], catalog_revision=catalog_revision(), draft=doc.draft,

@@ -37,3 +37,7 @@ def weasyprint_pdf(title: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=f"<h1>{title}</h1><p>{'Access control. ' * 400}</p>").write_pdf()
+
+
+def two_files() -> tuple[bytes, bytes]:
+    return b"first", str(os.getpid()).encode()

@@ -22,7 +22,16 @@ from cmmc_site.render_guard import (
     render_slot,
     run_limited,
 )
-from tests.render_jobs import allocate, child_pid, die_by_signal, fail, not_bytes, sleep_forever, weasyprint_pdf
+from tests.render_jobs import (
+    allocate,
+    child_pid,
+    die_by_signal,
+    fail,
+    not_bytes,
+    sleep_forever,
+    two_files,
+    weasyprint_pdf,
+)
 
 pytestmark = pytest.mark.urls("tests.test_render_guard")  # the views below, behind the real middleware
 
@@ -69,6 +78,11 @@ def fresh_slots():
 
 def test_the_render_runs_in_another_process_and_its_bytes_come_back():
     assert int(run_limited(child_pid)) != os.getpid()
+
+
+def test_a_render_may_return_several_files_from_one_process():
+    first, pid = run_limited(two_files)
+    assert first == b"first" and int(pid) != os.getpid()
 
 
 def test_a_real_pdf_renders_within_the_default_limits():

@@ -8,22 +8,32 @@ import pytest
 from django.urls import reverse
 from docx import Document
 
+from cmmc_site.render_guard import run_limited
+from ssp import jobs, views
+from ssp.blocks import MAX_PLAN_CHARS
 from ssp.models import SspVersion
 
 from .ssp_helpers import (
     assessment_fixture,  # noqa: F401  (the assessment fixture)
     complete,
     fresh_render_slots_fixture,  # noqa: F401  (autouse: a fresh render guard)
-    get_row,
     maximal_plan,
     page,
     pdf_pages,
-    requirement_data,
     ssp_fixture,  # noqa: F401  (the ssp fixture: the assessment's plan)
     url,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def record_of_changes(docx: bytes) -> list[list[str]]:
+    """The rows of the DOCX's table of versions (section 4.1), found by its header row."""
+    for table in Document(io.BytesIO(docx)).tables:
+        rows = [[c.text for c in r.cells] for r in table.rows]
+        if rows[0] == ["Version", "Date", "Description", "Made by"]:
+            return rows
+    raise AssertionError("no record of changes")
 
 
 def generate(client, ssp, label: str, description: str = "Update"):
@@ -51,12 +61,12 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     assert all("DRAFT" in text for text in pages)
     assert Document(io.BytesIO(docx.content)).sections[0].header.paragraphs[-1].text == "DRAFT"
     # The record of changes of version 1.0 already lists 1.0.
-    record = [[c.text for c in r.cells] for r in Document(io.BytesIO(docx.content)).tables[-2].rows]
+    record = record_of_changes(docx.content)
     assert record[-1][0] == "1.0" and record[-1][2:] == ["Initial version", "Pat Doe"]
 
     # Fix what was missing: the next version is final, and version 1 still downloads exactly as it was.
-    rec = get_row(ssp, "3.2.1")
-    client.post(url("requirement", ssp.assessment, "3.2.1"), requirement_data(rec, note="Annual training."))
+    ssp.assessment.answers.filter(requirement__nist_id="3.2.1").update(
+        note="Every user takes the annual security awareness training, tracked by the HR lead in the LMS.")
     response = generate(client, ssp, "1.1")
     assert response.status_code == 302 and response["Location"] == url("overview", ssp.assessment)
     # The overview, where the final version leads, offers to mark 3.12.4 met while it says "no SSP yet".
@@ -74,8 +84,7 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     again = client.get(url("version_pdf", ssp.assessment, 1))
     assert again.content == pdf.content and client.get(url("version_docx", ssp.assessment, 1)).content == \
         docx.content
-    second_record = [[c.text for c in r.cells] for r in Document(io.BytesIO(
-        client.get(url("version_docx", ssp.assessment, 2)).content)).tables[-2].rows]
+    second_record = record_of_changes(client.get(url("version_docx", ssp.assessment, 2)).content)
     assert [r[0] for r in second_record[1:]] == ["1.0", "1.1"]
     versions = page(client.get(url("overview", ssp.assessment))).xpath("//*[@data-testid='versions']//tbody/tr")
     assert [tr.xpath("string(td[1])") for tr in versions] == ["1.1", "1.0"]
@@ -96,6 +105,24 @@ def test_a_plan_too_large_to_render_is_refused_with_a_message(client, ssp):
     maximal_plan(ssp)
     response = generate(client, ssp, "1.0")
     assert response.status_code == 400
-    assert re.search(r"This plan has [\d,]+ characters of text; one document holds at most 400,000",
+    assert re.search(rf"This plan has [\d,]+ characters of text; one document holds at most {MAX_PLAN_CHARS:,}",
                      response.content.decode())
     assert SspVersion.objects.count() == 0
+
+
+def test_generate_renders_both_files_in_one_render_process(client, ssp, monkeypatch):
+    complete(ssp)
+    calls = []
+
+    def spy(func, *args, **kwargs):
+        calls.append(func)
+        return run_limited(func, *args, **kwargs)
+
+    monkeypatch.setattr(views, "run_limited", spy)
+    response = generate(client, ssp, "1.0")
+    assert response.status_code == 302
+    assert calls == [jobs.both]
+    version = SspVersion.objects.get(ssp=ssp)
+    assert bytes(version.docx).startswith(b"PK") and bytes(version.pdf).startswith(b"%PDF")
+    assert "Acme CUI Enclave" in "\n".join(p.text for p in Document(io.BytesIO(bytes(version.docx))).paragraphs)
+    assert "Acme CUI Enclave" in pdf_pages(bytes(version.pdf))[0]

@@ -1,6 +1,7 @@
 """The SSP renderers with hostile input: no fetching, no local files, no markup from user text, bounded renders."""
 
 import io
+import secrets
 import socket
 import threading
 import time
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
@@ -28,7 +30,6 @@ from .ssp_helpers import (
     start_assessment,
 )
 
-LOCAL_FILE = Path("/etc/hostname")
 DATA_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJ"
             "RU5ErkJggg==")
 
@@ -60,8 +61,16 @@ def listener():
     server.close()
 
 
-def hostile_html(url: str) -> str:
-    file_url = LOCAL_FILE.resolve().as_uri()
+@pytest.fixture
+def local_file(tmp_path) -> Path:
+    """A local file with a secret no PDF could hold by chance (a host name may be two letters)."""
+    path = tmp_path / "secret.txt"
+    path.write_text(f"local-secret-{secrets.token_hex(16)}\n")
+    return path
+
+
+def hostile_html(url: str, local: Path) -> str:
+    file_url = local.resolve().as_uri()
     return f"""<!doctype html><html><head>
 <link rel="stylesheet" href="{file_url}">
 <link rel="stylesheet" href="{url}/style.css">
@@ -88,21 +97,20 @@ def hostile_html(url: str) -> str:
 </body></html>"""
 
 
-def test_the_pdf_builder_fetches_nothing_outside_our_static_files(listener):
+def test_the_pdf_builder_fetches_nothing_outside_our_static_files(listener, local_file):
     url, hits = listener
     fetcher = render_pdf.LocalOnlyFetcher()
-    pdf = render_pdf.html_to_pdf(hostile_html(url), fetcher=fetcher, uncompressed_pdf=True)
+    pdf = render_pdf.html_to_pdf(hostile_html(url, local_file), fetcher=fetcher, uncompressed_pdf=True)
     time.sleep(0.3)
     assert hits == []
     assert fetcher.served == []
     refused = "\n".join(fetcher.refused)
-    for needle in ("file:///etc/hostname", f"{url}/style.css", f"{url}/import.css", f"{url}/bg.png",
+    for needle in (local_file.as_uri(), f"{url}/style.css", f"{url}/import.css", f"{url}/bg.png",
                    f"{url}/x.png", f"{url}/svg.png", f"{url}/attachment", "http://127.0.0.1:1/x", "data:image/png",
                    "/static/%2e%2e/", "/asset/unknown"):
         assert needle in refused, needle
     assert b"/EmbeddedFile" not in pdf
-    secret = LOCAL_FILE.read_bytes().strip()
-    assert secret and secret not in pdf
+    assert local_file.read_bytes().strip() not in pdf
 
 
 @pytest.mark.parametrize("url", [
@@ -129,15 +137,34 @@ def test_the_fetcher_serves_our_stylesheet_font_and_assets():
     assert fetcher.fetch("https://ssp.invalid/asset/diagram").read() == b"png"
 
 
+def test_the_fetcher_serves_one_font_of_a_collection_by_its_name_and_fonts_up_to_their_own_limit(monkeypatch):
+    fetcher = render_pdf.LocalOnlyFetcher()
+    collection = "https://ssp.invalid/static/vendor/noto-cjk/NotoSansCJK-Regular.ttc"
+    face = fetcher.fetch(f"{collection}#NotoSansCJKsc-Regular").read()
+    assert face[:4] == b"OTTO"  # one OpenType font, not the collection ("ttcf")
+    with pytest.raises(render_pdf.RefusedURL):
+        fetcher.fetch(f"{collection}#NotoSansCJKxx-Regular")
+    # The CJK collection (20 MB) is over the limit of other static files, not over the fonts' own.
+    assert render_pdf.MAX_STATIC_BYTES < Path(finders.find("vendor/noto-cjk/NotoSansCJK-Regular.ttc")).stat().st_size
+    assert fetcher.fetch(collection).read(4) == b"ttcf"
+    monkeypatch.setattr(render_pdf, "MAX_FONT_BYTES", 1000)
+    with pytest.raises(render_pdf.RefusedURL):
+        fetcher.fetch("https://ssp.invalid/static/vendor/dejavu/DejaVuSans.ttf")
+    monkeypatch.setattr(render_pdf, "MAX_STATIC_BYTES", 1000)
+    with pytest.raises(render_pdf.RefusedURL):
+        fetcher.fetch("https://ssp.invalid/static/ssp/print.css")
+
+
 @pytest.mark.django_db
-def test_urls_in_user_text_stay_text_in_both_documents(client, listener):
+def test_urls_in_user_text_stay_text_in_both_documents(client, listener, local_file):
     url, hits = listener
     assessment = start_assessment(client)
     answer_all(assessment)
     ssp = complete(plan_for(assessment))
-    payload = (f'<img src="{url}/narrative.png"> <img src="file:///etc/hostname"> '
-               f'<link rel="attachment" href="file:///etc/hostname"> <style>@import "{url}/x.css";</style> '
-               f'<svg><image href="file:///etc/hostname"/></svg> url({url}/y.png)')
+    file_url = local_file.as_uri()
+    payload = (f'<img src="{url}/narrative.png"> <img src="{file_url}"> '
+               f'<link rel="attachment" href="{file_url}"> <style>@import "{url}/x.css";</style> '
+               f'<svg><image href="{file_url}"/></svg> url({url}/y.png)')
     ssp.boundary = payload
     ssp.save()
     Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(note=payload)
@@ -146,8 +173,9 @@ def test_urls_in_user_text_stay_text_in_both_documents(client, listener):
     pdf = render_pdf.html_to_pdf(render_pdf.render_html(doc), fetcher=fetcher, uncompressed_pdf=True)
     time.sleep(0.3)
     assert hits == [] and fetcher.refused == []
-    assert b"/EmbeddedFile" not in pdf and LOCAL_FILE.read_bytes().strip() not in pdf
-    assert " ".join(payload.split()) in " ".join(pdf_text(pdf).replace("\u200b", "").split())
+    assert b"/EmbeddedFile" not in pdf and local_file.read_bytes().strip() not in pdf
+    # Compared without white space: the long file URL breaks across lines (at the PDF's zero-width break points).
+    assert "".join(payload.split()) in "".join(pdf_text(pdf).replace("\u200b", "").split())
     assert payload in docx_body_text(render_docx.render(doc)).split("\n")
 
 

@@ -1,5 +1,7 @@
 """Filters for the SSP print template (templates/ssp/print.html)."""
 
+from datetime import date
+
 from django import template
 
 from ssp import blocks
@@ -17,3 +19,9 @@ def soft(value: object) -> str:
 def cells(row: blocks.TableRow) -> tuple[str, ...]:
     """A table row's cells as text (blocks.cells), as the DOCX prints them."""
     return blocks.cells(row)
+
+
+@register.filter
+def long_date(value: date | None) -> str:
+    """"March 5, 2026", as the DOCX writes dates (blocks.long_date); empty for no date."""
+    return blocks.long_date(value)
