@@ -18,6 +18,7 @@ from cmmc_site import render_guard
 from controls.models import Requirement
 from ssp.blocks import MAX_PLAN_CHARS
 from ssp.document import build_document
+from ssp.environment_views import TABLES
 from ssp.forms import UserRoleFormSet
 from ssp.models import (
     DESCRIPTION_MAX,
@@ -34,7 +35,6 @@ from ssp.models import (
     create_ssp,
 )
 from ssp.records import RequirementRecord, records
-from ssp.environment_views import TABLES
 
 from .personas import start_anonymous
 

@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import models
 
+from ssp.environment_views import TABLES
 from ssp.forms import EnvironmentForm
 from ssp.models import ROWS_MAX, HardwareItem, NetworkDiagram
-from ssp.environment_views import TABLES
 
 from .personas import make_assessment
 from .questionnaire_helpers import browser_submission, by_testid, post_submission
