@@ -13,9 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage \
     BIND=0.0.0.0:8000
-# WeasyPrint's libraries and the SSP PDF's font (as .ci/run installs them); postgresql-client for pg_dump.
+# WeasyPrint's libraries and the SSP PDF's fonts (as .ci/run installs them); postgresql-client for pg_dump.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql-client \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-core \
+       fonts-noto-cjk fonts-noto-color-emoji postgresql-client \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home app
 WORKDIR /app

@@ -18,6 +18,7 @@ function that returns bytes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import resource
@@ -135,6 +136,11 @@ def _child_main(conn: Connection, func: Callable[..., bytes], args: tuple, kwarg
         from cmmc_site.render_child import ensure_django
 
         ensure_django()
+        # A render allocates millions of short-lived objects: with the default thresholds the collector ran some
+        # 200 times per SSP, each pass over everything the fork server loaded too. What the process inherited is
+        # frozen (never scanned), and collections are rarer; the process lives for one render, within its limits.
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 100)
         result = func(*args, **kwargs)
         # Bytes, or a tuple of bytes: several files from one render (ssp.jobs.both).
         parts = result if isinstance(result, tuple) else (result,)

@@ -39,10 +39,10 @@ from .text import long_date as long_date
 from .text import soften as soften
 
 NOT_PROVIDED = "Not provided."
-# The most text one document may hold (all of it: user text, requirement text, tables), about 150 pages. It bounds
-# the render: the PDF of a plan at this size takes about 10 s of CPU, well inside settings.RENDER_TIMEOUT, whereas
-# every field at its own limit (about 1.4 million characters) took over 30 s. See docs/ssp.md.
-MAX_PLAN_CHARS = 400_000
+# The most text one document may hold (all of it: user text, requirement text, tables), about 80 pages. It bounds
+# the render: both files of a plan at this size take about 5 s in their render process, where 400,000 characters
+# took 8 to 10 s and every field at its own limit (about 1.4 million characters) over 30 s. See docs/ssp.md.
+MAX_PLAN_CHARS = 150_000
 STATUS_LABELS = dict(ImplementationStatus.choices)
 
 @dataclass(frozen=True)

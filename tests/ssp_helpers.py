@@ -120,9 +120,9 @@ def _fill_tables(ssp: SystemSecurityPlan, rows: int) -> None:
                                                         notes=row) for _ in range(rows))
 
 
-def _fill_fields(ssp: SystemSecurityPlan) -> None:
+def _fill_fields(ssp: SystemSecurityPlan, narrative: int = NARRATIVE_MAX) -> None:
     for name in ("purpose", "boundary", "environment"):
-        setattr(ssp, name, words(NARRATIVE_MAX, len(name)))
+        setattr(ssp, name, words(narrative, len(name)))
     for name in ("system_name", "org_name", "approver_name", "approver_title"):
         setattr(ssp, name, words(SHORT_MAX, len(name)))
     ssp.maintenance_explanation = words(DESCRIPTION_MAX, 5)
@@ -151,11 +151,13 @@ def maximal_plan(ssp: SystemSecurityPlan) -> None:
 
 
 def fill_to_budget(ssp: SystemSecurityPlan) -> None:
-    """The largest plan that may be rendered: narratives at their limits, ten full rows in every table, and the
-    requirements sharing what is left of MAX_PLAN_CHARS."""
-    _fill_fields(ssp)
-    _fill_tables(ssp, 10)
+    """The largest plan that may be rendered: three full rows in every table, every other field filled, the three
+    narratives sharing a quarter of what is left of MAX_PLAN_CHARS (up to their limits), the requirements the rest."""
+    _fill_tables(ssp, 3)
+    _fill_fields(ssp, 0)
     _fill_requirements(ssp, 0)
+    ssp.refresh_from_db()
+    _fill_fields(ssp, min(NARRATIVE_MAX, (MAX_PLAN_CHARS - build_document(ssp).size) // 12))
     ssp.refresh_from_db()
     left = MAX_PLAN_CHARS - build_document(ssp).size
     _fill_requirements(ssp, int(left / 110 * 0.985))
