@@ -79,7 +79,6 @@ FALLBACKS: tuple[Fallback, ...] = (
     _noto("Sundanese", "Sundanese"),
     _noto("Mongolian", "Mongolian"),
     _noto("Yi", "Yi"),
-    _noto("Lisu", "Lisu"),
     _noto("Cherokee", "Cherokee"),
     _noto("CanadianAboriginal", "Canadian Aboriginal syllabics (Cree, Inuktitut)"),
     _noto("Tifinagh", "Tifinagh (Tamazight)"),
