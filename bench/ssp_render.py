@@ -16,9 +16,9 @@ builds the document model once, then times, best of several runs:
   WeasyPrint time;
 - "Generate": both files in one render process (``ssp.jobs.both``, what the Generate button runs) against bare
   python-docx plus bare WeasyPrint;
-- the largest plan allowed (``blocks.MAX_PLAN_CHARS`` characters: every narrative, ten rows in every table, the
-  requirements sharing the rest, each with a description and a rationale), generated as the view does, against the
-  5 s it may take.
+- the largest plan allowed (just under ``blocks.MAX_PLAN_CHARS`` characters: ten full rows of hardware and software,
+  the three narratives sharing a quarter of what is left, the requirements the rest, each not applicable with a
+  description and a rationale), generated as the view does, against the 5 s it may take.
 
 Times depend on the machine (and on what else runs on it); the ratios are what to compare between runs. No
 assertion: it only reports.
@@ -125,8 +125,8 @@ def words(length: int, seed: int) -> str:
 
 
 def largest_plan():
-    """A plan of just under MAX_PLAN_CHARS: narratives, ten full rows in every table, and the requirements (not
-    applicable: a description and a rationale each) sharing what is left."""
+    """A plan of just under MAX_PLAN_CHARS: ten full rows of hardware and software, the narratives sharing a quarter of
+    what is left, and the requirements (not applicable: a description and a rationale each) the rest."""
     from assessments.models import TEXT_MAX, Answer, Assessment
     from controls.models import Requirement
     from ssp.blocks import MAX_PLAN_CHARS
