@@ -39,10 +39,12 @@ from .text import long_date as long_date
 from .text import soften as soften
 
 NOT_PROVIDED = "Not provided."
-# The most text one document may hold (all of it: user text, requirement text, tables), about 80 pages. It bounds
-# the render: both files of a plan at this size take about 5 s in their render process, where 400,000 characters
-# took 8 to 10 s and every field at its own limit (about 1.4 million characters) over 30 s. See docs/ssp.md.
-MAX_PLAN_CHARS = 150_000
+# The most text one document may hold (all of it: user text, starting text, requirement and objective text, tables),
+# about 130 pages. It bounds the render: 150,000 characters take about 5 s for both files in their render process,
+# 400,000 took 8 to 10 s, every field at its own limit (about 1.4 million characters) over 30 s. It cannot be lower:
+# a plan with nothing written yet is about 155,000 characters (the catalog's text and the examples offered as
+# starting text), and must still render as a DRAFT. See docs/ssp.md.
+MAX_PLAN_CHARS = 250_000
 STATUS_LABELS = dict(ImplementationStatus.choices)
 
 @dataclass(frozen=True)
