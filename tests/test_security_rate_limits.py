@@ -177,7 +177,8 @@ def test_generating_an_ssp_version_over_the_render_limit_gets_429_and_writes_not
 
     render_clock.now += 60  # the next window
     response = client.post(url, valid)
-    assert response.status_code == 302, [l for l in response.content.decode().splitlines() if "alert" in l or "invalid" in l][:5]
+    assert response.status_code == 302, [line for line in response.content.decode().splitlines()
+                                         if "alert" in line or "invalid" in line][:5]
     assert list(SspVersion.objects.filter(ssp=plan).values_list("label", flat=True)) == ["1.0"]
 
 
