@@ -40,11 +40,11 @@ from .text import soften as soften
 
 NOT_PROVIDED = "Not provided."
 # The most text one document may hold (all of it: user text, starting text, requirement and objective text, tables),
-# about 130 pages. It bounds the render: 150,000 characters take about 5 s for both files in their render process,
-# 400,000 took 8 to 10 s, every field at its own limit (about 1.4 million characters) over 30 s. It cannot be lower:
-# a plan with nothing written yet is about 155,000 characters (the catalog's text and the examples offered as
-# starting text), and must still render as a DRAFT. See docs/ssp.md.
-MAX_PLAN_CHARS = 250_000
+# about 85 PDF pages. It bounds the render: 220,000 characters take about 5 s for both files in their render
+# process, 400,000 took 8 to 10 s, every field at its own limit (about 1.4 million characters) over 30 s. It cannot
+# go much lower: a plan with nothing written yet is about 155,000 characters (the catalog's text and the examples
+# offered as starting text), and must still render as a DRAFT. See docs/ssp.md.
+MAX_PLAN_CHARS = 220_000
 STATUS_LABELS = dict(ImplementationStatus.choices)
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def plan_document(*, data: object, file: str, label: str, on: date, description:
         transaction.set_rollback(True)
     if doc.too_large:
         raise RenderRefused(f"{file}: this plan has {doc.size:,} characters of text; one document holds at most "
-                            f"{MAX_PLAN_CHARS:,} (about 150 pages)")
+                            f"{MAX_PLAN_CHARS:,} (about 85 pages)")
     return doc
 
 

@@ -131,7 +131,7 @@ def generate(request: HttpRequest, public_id: str) -> HttpResponse:
                              change=ChangeRow(data["label"], on, data["description"], data["made_by"]))
         if doc.too_large:
             form.add_error(None, ValidationError(
-                "This plan has %(size)s characters of text; one document holds at most %(limit)s (about 150 "
+                "This plan has %(size)s characters of text; one document holds at most %(limit)s (about 85 "
                 "pages). Shorten the longest descriptions, or move detail into documents the plan references.",
                 code="plan_too_large", params={"size": f"{doc.size:,}", "limit": f"{MAX_PLAN_CHARS:,}"}))
             return render(request, "ssp/overview.html", _overview_context(ssp, doc, form), status=400)
