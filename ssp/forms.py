@@ -5,7 +5,7 @@ with a message next to the field and gives the text back untouched.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -20,6 +20,7 @@ from controls.models import Requirement
 
 from . import images
 from .document import CUI_CATEGORIES
+from .matter import milestone_line
 from .models import (
     ROWS_MAX,
     Contact,
@@ -213,7 +214,14 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-MILESTONE_DATE_RE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})")
+def _not_in_future(value, message: str):
+    """A date something happened (an approval, a finding): not later than tomorrow, wherever the user is."""
+    if value and value > timezone.localdate() + timedelta(days=1):
+        raise ValidationError(message, code="date_in_future")
+    return value
+
+
+IN_THE_FUTURE = "This date is in the future: give the date it happened."
 
 
 class RequirementForm(AnswerForm):
@@ -298,31 +306,23 @@ class RequirementForm(AnswerForm):
     def poam_open(self) -> bool:
         return self.errors_in(self.POAM) or self["status"].value() in (AnswerStatus.NOT_MET, AnswerStatus.PARTIAL)
 
-    def _not_in_future(self, name: str) -> object:
-        value = self.cleaned_data.get(name)
-        if value and value > timezone.localdate() + timedelta(days=1):
-            raise ValidationError("This date is in the future: give the date it happened.", code="date_in_future")
-        return value
-
     def clean_na_approved_on(self):
-        return self._not_in_future("na_approved_on")
+        return _not_in_future(self.cleaned_data.get("na_approved_on"), IN_THE_FUTURE)
 
     def clean_identified_on(self):
-        return self._not_in_future("identified_on")
+        return _not_in_future(self.cleaned_data.get("identified_on"), IN_THE_FUTURE)
 
     def clean_milestones(self) -> str:
         """Each line that starts with a date must start with a real one; it is written back as YYYY-MM-DD."""
         lines = (self.cleaned_data.get("milestones") or "").splitlines()
         for number, line in enumerate(lines, start=1):
-            match = MILESTONE_DATE_RE.match(line)
-            if not match:
+            if (parsed := milestone_line(line)) is None:
                 continue
-            try:
-                when = date.fromisoformat("-".join(part.zfill(2) for part in match[1].split("-")))
-            except ValueError:
+            written, when, _ = parsed
+            if when is None:
                 raise ValidationError("Line %(line)s: %(date)s is not a real date (write it as YYYY-MM-DD).",
-                                      code="milestone_date", params={"line": number, "date": match[1]}) from None
-            lines[number - 1] = when.isoformat() + line[match.end():]
+                                      code="milestone_date", params={"line": number, "date": written})
+            lines[number - 1] = line.replace(written, when.isoformat(), 1)
         return "\n".join(lines)
 
     def clean(self):
@@ -353,16 +353,13 @@ class PlanForm(TidyMixin, forms.ModelForm):
         }
 
     def clean_approval_date(self):
-        value = self.cleaned_data.get("approval_date")
-        if value and value > timezone.localdate() + timedelta(days=1):
-            raise ValidationError("The approval date is in the future: give the date the plan was signed.",
-                                  code="date_in_future")
-        return value
+        return _not_in_future(self.cleaned_data.get("approval_date"),
+                              "The approval date is in the future: give the date the plan was signed.")
 
 
 PolicyFormSet = _formset(PolicyDocument, ["title", "reference", "version"])
 ReviewFormSet = _formset(PlanReview, ["reviewed_on", "reviewer", "outcome"],
-                         widgets={"reviewed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")})
+                         widgets={"reviewed_on": _date_input()})
 
 
 class GenerateForm(forms.Form):

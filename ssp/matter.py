@@ -133,23 +133,34 @@ def _closeout(assessment: Assessment, result: scoring.Result, on: date) -> str:
 
 # --- The POA&M ----------------------------------------------------------------------------------------------------
 
-MILESTONE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*[:\-–—]?\s*(.*)$")
+MILESTONE_RE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s*[:\-–—]?\s*(.*)$")
+
+
+def milestone_line(line: str) -> tuple[str, date | None, str] | None:
+    """A milestone line that starts with a date: (the date as written, the date or None if it is not a real one,
+    what follows it). None for a line that does not start with a date. The form validates with it, the POA&M reads
+    with it."""
+    match = MILESTONE_RE.match(line)
+    if not match:
+        return None
+    try:
+        when = date.fromisoformat("-".join(part.zfill(2) for part in match[1].split("-")))
+    except ValueError:
+        when = None
+    return match[1], when, match[2].strip()
 
 
 def milestones(text: str) -> tuple[Milestone, ...]:
-    """Milestones as written, one per line: "2027-01-15 Deploy MFA" (a line without a date is kept as text)."""
+    """Milestones as written, one per line: "2027-01-15 Deploy MFA" (a line without a real date is kept as text)."""
     found = []
     for line in clean(text).split("\n"):
         if not line.strip():
             continue
-        match = MILESTONE_RE.match(line)
-        when = None
-        if match:
-            try:
-                when = date.fromisoformat(match[1])
-            except ValueError:
-                when = None
-        found.append(Milestone(when, match[2].strip() if when else line.strip()))
+        parsed = milestone_line(line)
+        if parsed and parsed[1]:
+            found.append(Milestone(parsed[1], parsed[2]))
+        else:
+            found.append(Milestone(None, line.strip()))
     return tuple(found)
 
 

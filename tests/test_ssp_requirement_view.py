@@ -186,3 +186,28 @@ def test_hostile_requirement_saves_are_saved_or_refused_never_a_500_and_a_refusa
         assert getattr(answer, name) == received.get(name, "").strip()
     note = received.get("note", "").strip()
     assert answer.note == ("" if note == starting.strip() and not received.get("confirm") else note)
+
+
+def test_milestones_are_stored_with_iso_dates_and_an_impossible_date_is_refused_next_to_the_field(client, ssp):
+    rec = get_row(ssp, "3.1.3")
+    bad = requirement_data(rec, status="not_met", milestones="2027-1-5: Order the licence\n2027-02-30 Configure")
+    response = client.post(url("requirement", ssp.assessment, "3.1.3"), bad)
+    assert response.status_code == 400
+    html = page(response)
+    assert "Line 2: 2027-02-30 is not a real date" in html.xpath("string(//*[@id='id_r3-1-3-milestones-error'])")
+    assert textarea(html, "id_r3-1-3-milestones") == "2027-1-5: Order the licence\n2027-02-30 Configure"
+    good = requirement_data(rec, status="not_met", milestones="2027-1-5: Order the licence\nTrain staff")
+    assert client.post(url("requirement", ssp.assessment, "3.1.3"), good).status_code == 302
+    assert Answer.objects.get(assessment=ssp.assessment, requirement__nist_id="3.1.3").milestones == (
+        "2027-01-05: Order the licence\nTrain staff")
+
+
+def test_an_approval_of_not_applicable_dated_in_the_future_is_refused(client, ssp):
+    rec = get_row(ssp, "3.1.16")
+    later = (date.today() + timedelta(days=30)).isoformat()
+    response = client.post(url("requirement", ssp.assessment, "3.1.16"),
+                           requirement_data(rec, na_approved_by="Pat", na_approved_on=later))
+    assert response.status_code == 400
+    assert "This date is in the future" in page(response).xpath(
+        "string(//*[@id='id_r3-1-16-na_approved_on-error'])")
+    assert Answer.objects.get(assessment=ssp.assessment, requirement__nist_id="3.1.16").na_approved_on is None
