@@ -61,8 +61,8 @@ serve: export STATICFILES_BACKEND ?= whitenoise.storage.CompressedManifestStatic
 serve: prepare
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c cmmc_site/gunicorn.conf.py cmmc_site.wsgi
 
-# The whole suite on every CPU (pytest-xdist), each worker with its own test database; the browser tests run one
-# after another on one worker, beside the others (tests/conftest.py). TEST_WORKERS=0: one process, no xdist.
+# The whole suite on every CPU (pytest-xdist), each worker with its own test database and, once it reaches a browser
+# test, its own Chromium (tests/conftest.py). TEST_WORKERS=0: one process, no xdist.
 TEST_WORKERS ?= logical
 # The background worker, beside the app servers (README, Deploying: reminders): enqueue today's deadline reminders
 # (idempotent; a daily timer enqueues them again), then run django-tasks-db's worker on the database queue.

@@ -70,8 +70,8 @@ def _transactional(item: pytest.Item) -> bool:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     # A transactional test ends by flushing every table, the catalog with them. pytest-django runs those tests
-    # last, but under xdist a worker may get one early (the browser group goes first): put the reference data
-    # back at once, so every later test on this worker finds it, in any order.
+    # last, but under xdist a worker may get one early: put the reference data back at once, so every later test
+    # on this worker finds it, in any order.
     result = yield
     if nextitem is not None and _transactional(item):
         with item.config.stash[blocking_manager_key].unblock():
@@ -84,14 +84,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Groups for `pytest -n ... --dist loadgroup` (make test): the browser tests run one after another on one
-    # worker, with its one Chromium; the tests of a module that shares a module-scoped fixture (one collectstatic,
-    # one CLI database) stay together so it is built once. Every other test goes wherever a worker is free.
+    # Groups for `pytest -n ... --dist loadgroup` (make test): the tests of a module that shares a module-scoped
+    # fixture (one collectstatic, one CLI database) stay together so it is built once. Every other test, the browser
+    # tests included, goes wherever a worker is free: each worker starts its own Chromium when it first needs one.
     for item in items:
-        if item.get_closest_marker("browser") or item.path.name.startswith("test_browser_"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif any(defs[-1].scope in ("module", "class", "package")
-                 for defs in item._fixtureinfo.name2fixturedefs.values()):
+        if any(defs[-1].scope in ("module", "class", "package")
+               for defs in item._fixtureinfo.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 

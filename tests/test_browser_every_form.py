@@ -147,21 +147,41 @@ def js_visitor(live_server, catalog_db, browser) -> Visitor:
 # --- Any form: a new value in every control, read back after the reload -----------------------------------------
 
 Expected = dict[str, str | bool]
-SKIPPED_TYPES = {"hidden", "submit", "button", "file", "reset", "image"}
+SKIPPED_TYPES = ("hidden", "submit", "button", "file", "reset", "image")
+
+# One round trip for the whole form: chromedriver answers each attribute read separately, and step 3 of the SSP has
+# some twenty controls per requirement. The script keeps what the person can change: named, enabled, not the hidden
+# template row of a table, not Delete; ``type`` is the property Selenium's get_attribute reads ("select-one",
+# "textarea", "text" for an input with no type).
+DESCRIBE_CONTROLS = """
+const [form, skipped] = arguments;
+return Array.from(form.querySelectorAll('input, textarea, select'))
+  .filter(el => el.name && !el.matches(':disabled') && !skipped.includes((el.type || '').toLowerCase())
+                && !el.name.includes('__prefix__') && !el.name.endsWith('-DELETE'))
+  .map(el => ({el: el, name: el.name, kind: (el.type || '').toLowerCase(), tag: el.tagName.toLowerCase(),
+               value: el.value, checked: el.checked,
+               options: el.tagName === 'SELECT' ? Array.from(el.options, o => [o.value, o.selected]) : []}));
+"""
 
 
-def controls(v: Visitor, form: WebElement) -> list[WebElement]:
-    """The controls a person can change: named, enabled, not the hidden template row of a table, not Delete."""
-    return [el for el in v.find_all("input, textarea, select", form)
-            if (name := el.get_attribute("name")) and el.is_enabled()
-            and (el.get_attribute("type") or "").lower() not in SKIPPED_TYPES
-            and "__prefix__" not in name and not name.endswith("-DELETE")]
+@dataclass
+class Control:
+    el: WebElement
+    name: str
+    kind: str
+    tag: str
+    value: str
+    checked: bool
+    options: list[list]
+
+    @property
+    def key(self) -> str:
+        """A checkbox is known by name and value (a multiple choice shares one name); anything else by name."""
+        return f"{self.name}={self.value}" if self.kind == "checkbox" else self.name
 
 
-def key(el: WebElement) -> str:
-    """A checkbox is known by name and value (a multiple choice shares one name); anything else by name."""
-    name = el.get_attribute("name")
-    return f"{name}={el.get_attribute('value')}" if el.get_attribute("type") == "checkbox" else name
+def controls(v: Visitor, form: WebElement) -> list[Control]:
+    return [Control(**found) for found in v.driver.execute_script(DESCRIBE_CONTROLS, form, SKIPPED_TYPES)]
 
 
 def fill_form(v: Visitor, form: WebElement, overrides: dict[str, str | bool] | None = None,
@@ -175,9 +195,14 @@ def fill_form(v: Visitor, form: WebElement, overrides: dict[str, str | bool] | N
         v.click(summary)
     counter = itertools.count(1)
     expected: Expected = {}
+    found = controls(v, form)
+    radio_groups: dict[str, list[Control]] = {}
+    for control in found:
+        if control.kind == "radio":
+            radio_groups.setdefault(control.name, []).append(control)
     done_groups: set[str] = set()
-    for el in controls(v, form):
-        name, kind = el.get_attribute("name"), (el.get_attribute("type") or "").lower()
+    for control in found:
+        name, kind, el = control.name, control.kind, control.el
         if name in skip:
             continue
         n = next(counter)
@@ -185,22 +210,21 @@ def fill_form(v: Visitor, form: WebElement, overrides: dict[str, str | bool] | N
             if name in done_groups:
                 continue
             done_groups.add(name)
-            group = [r for r in controls(v, form) if r.get_attribute("name") == name]
+            group = radio_groups[name]
             wanted = overrides.get(name)
             if wanted is None:  # any option but the one chosen now
-                wanted = next(r.get_attribute("value") for r in reversed(group) if not r.is_selected())
-            v.click(next(r for r in group if r.get_attribute("value") == wanted))
+                wanted = next(r.value for r in reversed(group) if not r.checked)
+            v.click(next(r.el for r in group if r.value == wanted))
             expected[name] = wanted
         elif kind == "checkbox":
-            wanted = overrides.get(key(el), not el.is_selected())
-            if el.is_selected() != wanted:
+            wanted = overrides.get(control.key, not control.checked)
+            if control.checked != wanted:
                 v.click(el)
-            expected[key(el)] = wanted
-        elif el.tag_name == "select":
-            select = Select(el)
-            wanted = overrides.get(name) or next(
-                o.get_attribute("value") for o in reversed(select.options) if not o.is_selected())
-            select.select_by_value(wanted)
+            expected[control.key] = wanted
+        elif control.tag == "select":
+            wanted = overrides.get(name) or next(value for value, selected in reversed(control.options)
+                                                 if not selected)
+            Select(el).select_by_value(wanted)
             expected[name] = wanted
         elif kind == "date":
             wanted = overrides.get(name) or today().isoformat()
@@ -215,7 +239,7 @@ def fill_form(v: Visitor, form: WebElement, overrides: dict[str, str | bool] | N
                 wanted = f"person{n}@example.com"
             elif kind == "number":
                 wanted = str(n)
-            elif el.tag_name == "textarea":
+            elif control.tag == "textarea":
                 wanted = f"{name} typed\nover two lines <{n}> & more"
             else:
                 wanted = f"{name.rsplit('-', 1)[-1]} {n} <&>"
@@ -227,15 +251,14 @@ def fill_form(v: Visitor, form: WebElement, overrides: dict[str, str | bool] | N
 def read_form(v: Visitor, form: WebElement, expected: Expected) -> Expected:
     """What the page's controls hold now, for the keys of ``expected``."""
     found: Expected = {}
-    for el in controls(v, form):
-        name, kind = el.get_attribute("name"), (el.get_attribute("type") or "").lower()
-        if kind == "radio":
-            if el.is_selected():
-                found[name] = el.get_attribute("value")
-        elif kind == "checkbox":
-            found[key(el)] = el.is_selected()
+    for control in controls(v, form):
+        if control.kind == "radio":
+            if control.checked:
+                found[control.name] = control.value
+        elif control.kind == "checkbox":
+            found[control.key] = control.checked
         else:
-            found[name] = el.get_attribute("value")
+            found[control.name] = control.value
     return {k: found.get(k) for k in expected}
 
 
