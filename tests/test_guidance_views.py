@@ -183,6 +183,11 @@ def test_the_worked_example_equals_what_the_scoring_module_returns(client, djang
     variant = scoring.score(rules, variant_answers(rules), scoring.Level.L2)
     assert by_testid(doc, "variant-score") == str(variant.score)
     assert by_testid(doc, "variant-outcome") == outcome[variant.outcome]
+    # The status closes its sentence with no space before the full stop or the bracket.
+    example, variant_text = (" ".join(doc.xpath(f"//*[@data-testid='{testid}']/..")[0].text_content().split())
+                             for testid in ("example-outcome", "variant-outcome"))
+    assert f"Status: {outcome[expected.outcome]}. " in example
+    assert f"({outcome[variant.outcome]})" in variant_text
     assert scoring.score(rules, no_ssp_answers(rules), scoring.Level.L2).score is None
     assert "no score at all" in by_testid(doc, "no-ssp")
 
