@@ -53,7 +53,9 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     assert ssp.assessment.ssp_version == ""  # a draft is not the plan SPRS refers to
     docx = client.get(url("version_docx", ssp.assessment, 1))
     pdf = client.get(url("version_pdf", ssp.assessment, 1))
-    assert docx["Content-Disposition"] == f'attachment; filename="ssp-{ssp.assessment.public_id}-v1.docx"'
+    # Named as the user wrote the label (the system's name, "Acme CUI Enclave", already says whose it is).
+    assert docx["Content-Disposition"] == 'attachment; filename="Acme-CUI-Enclave-SSP-v1.0.docx"'
+    assert pdf["Content-Disposition"] == 'attachment; filename="Acme-CUI-Enclave-SSP-v1.0.pdf"'
     assert pdf["Content-Type"] == "application/pdf"
     assert hashlib.sha256(docx.content).hexdigest() == first.docx_sha256
     assert hashlib.sha256(pdf.content).hexdigest() == first.pdf_sha256
