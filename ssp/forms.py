@@ -22,6 +22,7 @@ from . import images
 from .document import CUI_CATEGORIES
 from .matter import milestone_line
 from .models import (
+    MAINTAINED_QUESTION,
     ROWS_MAX,
     Contact,
     HardwareItem,
@@ -96,7 +97,7 @@ class ContactForm(TidyMixin, forms.ModelForm):
 
 
 class EnvironmentForm(TidyMixin, forms.ModelForm):
-    maintained_by_org = forms.ChoiceField(label=SystemSecurityPlan._meta.get_field("maintained_by_org").verbose_name,
+    maintained_by_org = forms.ChoiceField(label=MAINTAINED_QUESTION,
                                           choices=[("", "Not answered")] + YesNo.choices, required=False,
                                           widget=forms.RadioSelect)
 

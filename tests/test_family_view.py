@@ -47,6 +47,8 @@ def test_the_owner_sees_each_requirement_with_text_objectives_points_and_options
     assert "5 pts" in text(block)
     objectives = Objective.objects.filter(requirement=req)
     assert len(block.xpath(".//details//li")) == objectives.count() == 6
+    # Each objective stands alone as an item: it starts with a capital (SP 800-171A writes "authorized users...").
+    assert text(block.xpath(".//details//li")[0]) == "[a] Authorized users are identified"
     assert status_options(doc, "3.1.1") == ["", "met", "not_met", "na"]
     # What the options mean is on the page.
     assert "Not applicable" in text(doc.xpath("//details[summary='What the answers mean']")[0])
@@ -130,6 +132,7 @@ def test_objective_mode_shows_one_small_form_per_objective(client):
     doc = html(client.get(family_url(assessment, "AC")))
     forms = doc.xpath("//section[@id='req-3.1.1']//form[contains(@class, 'objective-form')]")
     assert len(forms) == 6
+    assert text(forms[0]).startswith("[a] Authorized users are identified")
     assert forms[0].get("action") == reverse("assessments:objective", args=[assessment.public_id, "3.1.1[a]"])
     # The requirement's own status is derived, so only 3.5.3 / 3.13.11 offer a choice (their partial state).
     assert status_options(doc, "3.1.1") == []
