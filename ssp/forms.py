@@ -14,6 +14,7 @@ from django.forms import inlineformset_factory
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
+from assessments import scoring
 from assessments.forms import AnswerForm, PlainDateField
 from assessments.models import ANSWER_FIELDS, POAM_TEXT_MAX, Answer, AnswerStatus, Responsibility
 from controls.models import Requirement
@@ -284,7 +285,10 @@ class RequirementForm(AnswerForm):
 
     @property
     def main_fields(self) -> list:
-        return self.group(self.MAIN)
+        # 3.12.4 is never not applicable (an SSP always applies): no box for a reason it cannot have, as in the
+        # questionnaire.
+        never_na = self.requirement.nist_id == scoring.SSP_REQUIREMENT
+        return self.group(tuple(name for name in self.MAIN if not (never_na and name == "justification")))
 
     @property
     def na_fields(self) -> list:

@@ -203,9 +203,11 @@ def test_the_objective_mode_page_adds_one_query_whatever_the_number_of_answers(c
     assert by_testid(html(response), "score") == "110"
 
 
-def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_costs(client):
-    # 3.12.4 is never not applicable and costs no points: without it no score exists at all.
-    assessment = start(client)
+@pytest.mark.parametrize("objective_mode", ["", "on"])
+def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_costs(client, objective_mode):
+    # 3.12.4 is never not applicable and costs no points: without it no score exists at all. In objective mode
+    # it stays one answer (the SSP exists or not), with the same choices.
+    assessment = start(client, objective_mode=objective_mode)
     Answer.objects.update_or_create(assessment=assessment, requirement=Requirement.objects.get(nist_id="3.12.4"),
                                     defaults={"status": "not_met"})
     doc = html(client.get(family_url(assessment, "CA")))
@@ -213,3 +215,4 @@ def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_co
     assert doc.xpath(f"//textarea[@name='{prefix('3.12.1')}-justification']")
     assert by_testid(doc, "state-3.12.4") == "Not met: no score without it"
     assert "(−0)" not in text(doc)
+    assert status_options(doc, "3.12.4") == ["", "met", "not_met"]

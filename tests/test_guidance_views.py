@@ -55,6 +55,17 @@ def test_the_navigation_links_to_the_guides_and_the_index_to_every_guide(client)
 
 # --- "Do I need CMMC?": every branch ---------------------------------------------------------------------------
 
+def test_the_index_counts_the_helpers_questions_as_the_helper_asks_them(client):
+    asked, params = [], {}
+    while (doc := html(ask(client, **params))).xpath("//form[starts-with(@data-testid, 'question-')]"):
+        question = doc.xpath("//form[starts-with(@data-testid, 'question-')]/@data-testid")[0].removeprefix("question-")
+        asked.append(question)
+        params[question] = {"dod": "yes", "info": "cui", "assessment": "self"}[question]
+    assert asked == ["dod", "info", "assessment"]  # the longest way through
+    intro = by_testid(html(client.get(reverse("guidance:index"))), "helper-intro")
+    assert intro.startswith(f"At most {len(asked)} questions, then the level that applies to you")
+
+
 def test_the_helper_starts_with_the_dod_question_and_no_back_link(client):
     doc = html(ask(client))
     assert doc.xpath("//*[@data-testid='question-dod']")
