@@ -2,23 +2,24 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cmmc_site import ratelimit
+from cmmc_site.downloads import download_name
 
 from . import assessment_file, poam, spreadsheets
 from .access import get_assessment_for_user, private
 from .forms import ImportForm
+from .models import Assessment, today
 from .views import CREATE_LIMIT, _too_many, open_new_assessment, organizations_to_create_in
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
-    # The filename is ours (public ids are [A-Za-z0-9_-]); nothing the user typed goes into a header.
-    return HttpResponse(body, content_type=content_type,
-                        headers={"Content-Disposition": content_disposition_header(True, filename)})
+def _attachment(body: bytes, content_type: str, assessment: Assessment, what: str, extension: str) -> HttpResponse:
+    # Whose file, what it is and when: "Acme-POAM-2026-03-01.csv".
+    name = download_name(assessment.organization_name, what, today().isoformat(), extension=extension)
+    return HttpResponse(body, content_type=content_type, headers={"Content-Disposition": name.header})
 
 
 @private
@@ -26,7 +27,7 @@ def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
 def export_poam_csv(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
     body = spreadsheets.to_csv(poam.poam_rows(assessment))
-    return _attachment(body, "text/csv; charset=utf-8", f"poam-{assessment.public_id}.csv")
+    return _attachment(body, "text/csv; charset=utf-8", assessment, "POAM", "csv")
 
 
 @private
@@ -34,7 +35,7 @@ def export_poam_csv(request: HttpRequest, public_id: str) -> HttpResponse:
 def export_poam_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
     body = spreadsheets.to_xlsx(poam.poam_rows(assessment))
-    return _attachment(body, XLSX_TYPE, f"poam-{assessment.public_id}.xlsx")
+    return _attachment(body, XLSX_TYPE, assessment, "POAM", "xlsx")
 
 
 @private
@@ -42,7 +43,7 @@ def export_poam_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
 def export_json(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
     body = assessment_file.dumps(assessment_file.export_json(assessment))
-    return _attachment(body, "application/json; charset=utf-8", f"assessment-{assessment.public_id}.json")
+    return _attachment(body, "application/json; charset=utf-8", assessment, "assessment", "json")
 
 
 @private

@@ -10,6 +10,21 @@ from datetime import date
 from . import scoring
 from .charts import FamilyLoss
 
+# The CMMC status of a result in words: every page says it this way (the ``outcome`` filter, templatetags/words.py).
+OUTCOME_WORDS = {
+    scoring.Outcome.FINAL: "Level 2 Final",
+    scoring.Outcome.CONDITIONAL: "Level 2 Conditional",
+    scoring.Outcome.NO_STATUS: "No CMMC status",
+    scoring.Outcome.INCOMPLETE: "Incomplete",
+    scoring.Outcome.LEVEL1_MET: "Level 1 met",
+    scoring.Outcome.LEVEL1_NOT_MET: "Level 1 not met",
+}
+
+
+def outcome_words(outcome: str) -> str:
+    """``outcome``: a ``scoring.Outcome`` or its value as a snapshot stores it."""
+    return OUTCOME_WORDS.get(outcome, OUTCOME_WORDS[scoring.Outcome.INCOMPLETE])
+
 
 @dataclass(frozen=True)
 class PoamCompletion:

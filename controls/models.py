@@ -98,6 +98,12 @@ class Objective(models.Model):
     def letter(self) -> str:
         return self.objective_id[self.objective_id.index("[") :]
 
+    @property
+    def statement(self) -> str:
+        """The determination statement as a sentence of its own. SP 800-171A writes each as the end of "Determine
+        if:" ("privileged accounts are identified"); shown alone, in a list or a table, it starts with a capital."""
+        return self.text[:1].upper() + self.text[1:]
+
 
 class NarrativeVariant(models.TextChoices):
     """The environments the example narratives are written for (the plan chooses one for its starting text)."""

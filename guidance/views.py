@@ -15,7 +15,8 @@ from .forms import DecisionForm
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "guidance/index.html", {"nav": "guide"})
+    # The helper's questions, counted from the helper itself (it stops earlier when an answer decides).
+    return render(request, "guidance/index.html", {"nav": "guide", "helper_questions": len(QUESTIONS)})
 
 
 def do_i_need_cmmc(request: HttpRequest) -> HttpResponse:

@@ -34,6 +34,7 @@ from .blocks import (
     long_date,
 )
 from .models import (
+    MAINTAINED_QUESTION,
     Contact,
     ContactRole,
     HardwareItem,
@@ -253,7 +254,7 @@ def _environment(ssp, diagram, hardware, software, interconnections, providers) 
                         tuple(SoftwareRow(clean(s.name), clean(s.vendor), clean(s.version), clean(s.purpose),
                                           clean(s.responsible)) for s in software), (24, 18, 14, 26, 18)))
     owned = dict(YesNo.choices).get(ssp.maintained_by_org, NOT_PROVIDED)
-    maintenance = [("Is all hardware and software maintained and owned by the organization?", owned)]
+    maintenance = [(MAINTAINED_QUESTION, owned)]
     if ssp.maintained_by_org == YesNo.NO:
         maintenance.append(("Explanation", _or_none(ssp.maintenance_explanation)))
     blocks += [

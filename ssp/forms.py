@@ -14,6 +14,7 @@ from django.forms import inlineformset_factory
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
+from assessments import scoring
 from assessments.forms import AnswerForm, PlainDateField
 from assessments.models import ANSWER_FIELDS, POAM_TEXT_MAX, Answer, AnswerStatus, Responsibility
 from controls.models import Requirement
@@ -22,6 +23,7 @@ from . import images
 from .document import CUI_CATEGORIES
 from .matter import milestone_line
 from .models import (
+    MAINTAINED_QUESTION,
     ROWS_MAX,
     Contact,
     HardwareItem,
@@ -96,7 +98,7 @@ class ContactForm(TidyMixin, forms.ModelForm):
 
 
 class EnvironmentForm(TidyMixin, forms.ModelForm):
-    maintained_by_org = forms.ChoiceField(label=SystemSecurityPlan._meta.get_field("maintained_by_org").verbose_name,
+    maintained_by_org = forms.ChoiceField(label=MAINTAINED_QUESTION,
                                           choices=[("", "Not answered")] + YesNo.choices, required=False,
                                           widget=forms.RadioSelect)
 
@@ -283,7 +285,10 @@ class RequirementForm(AnswerForm):
 
     @property
     def main_fields(self) -> list:
-        return self.group(self.MAIN)
+        # 3.12.4 is never not applicable (an SSP always applies): no box for a reason it cannot have, as in the
+        # questionnaire.
+        never_na = self.requirement.nist_id == scoring.SSP_REQUIREMENT
+        return self.group(tuple(name for name in self.MAIN if not (never_na and name == "justification")))
 
     @property
     def na_fields(self) -> list:

@@ -59,6 +59,9 @@ class ContactRole(models.TextChoices):
     SECURITY_OFFICER = "security_officer", "System security officer"
 
 
+MAINTAINED_QUESTION = "Is all hardware and software maintained and owned by the organization?"
+
+
 class SystemSecurityPlan(models.Model):
     assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="ssp")
     # 1.1 System identification
@@ -79,6 +82,7 @@ class SystemSecurityPlan(models.Model):
     environment = models.TextField("topology and components", max_length=NARRATIVE_MAX, blank=True)
     hardware_reference = models.CharField("hardware inventory kept elsewhere", max_length=500, blank=True)
     software_reference = models.CharField("software inventory kept elsewhere", max_length=500, blank=True)
+    # The environment step and the document ask it as MAINTAINED_QUESTION.
     maintained_by_org = models.CharField("all hardware and software maintained and owned by the organization?",
                                          max_length=3, choices=YesNo, blank=True)
     maintenance_explanation = models.TextField("if not, explain", max_length=DESCRIPTION_MAX, blank=True)

@@ -2,9 +2,9 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.http import content_disposition_header
 
 from assessments.access import get_assessment_for_user
+from cmmc_site.downloads import DownloadName, download_name
 
 from .models import SystemSecurityPlan
 
@@ -34,10 +34,18 @@ def step_context(ssp: SystemSecurityPlan, step: str, **extra) -> dict:
     return {"ssp": ssp, "assessment": ssp.assessment, "step": step, "nav": "ssp", **extra}
 
 
-def attachment(body: bytes, content_type: str, filename: str, etag: str = "") -> HttpResponse:
-    # The filename is ours (public ids are [A-Za-z0-9_-], version numbers are integers): no user text in a header.
-    response = HttpResponse(body, content_type=content_type,
-                            headers={"Content-Disposition": content_disposition_header(True, filename)})
+def plan_download_name(ssp: SystemSecurityPlan, *what: str, extension: str) -> DownloadName:
+    """The organisation and the system, then ``what``: "Acme-CUI-Enclave-SSP-v1.0.pdf" (the system alone when
+    its name already starts with the organisation's: "Acme-Enclave-…", not "Acme-Acme-Enclave-…")."""
+    organization = ssp.org_name.strip() or ssp.assessment.organization_name
+    system = ssp.system_name.strip()
+    if system.casefold().startswith(organization.casefold()):
+        organization = ""
+    return download_name(organization, system, *what, extension=extension)
+
+
+def attachment(body: bytes, content_type: str, name: DownloadName, etag: str = "") -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type, headers={"Content-Disposition": name.header})
     if etag:
         response["ETag"] = f'"{etag}"'
     return response

@@ -66,12 +66,13 @@ def records(assessment: Assessment, *, family: Family | None = None,
     letters: dict[int, list[tuple[str, str]]] = {}
     lines: dict[int, list[tuple[str, str, str]]] = {}
     for objective in objectives:
-        letters.setdefault(objective.requirement_id, []).append((objective.letter, objective.text))
+        letters.setdefault(objective.requirement_id, []).append((objective.letter, objective.statement))
         answered = objective_answers.get(objective.pk)
         status = ""
         if assessment.objective_mode:
             status = words.get(answered.status, "Not assessed") if answered else "Not assessed"
-        lines.setdefault(objective.requirement_id, []).append((objective.letter.strip("[]"), objective.text, status))
+        lines.setdefault(objective.requirement_id, []).append((objective.letter.strip("[]"), objective.statement,
+                                                               status))
     organization = assessment.organization_name
     found = []
     for req in requirements:

@@ -15,6 +15,7 @@ from assessments.access import READ, WRITE, private, require_methods
 from assessments.models import ANSWER_FIELDS, Assessment, TargetLevel, today
 from assessments.records import has_ssp
 from assessments.writes import StaleWrite, save_answer
+from cmmc_site.downloads import DownloadName, version_part
 from cmmc_site.render_guard import guarded_render, run_limited
 from controls.models import Family, Requirement, catalog_revision
 
@@ -43,7 +44,7 @@ from .models import (
     record_version,
     touch_assessment,
 )
-from .pages import DOCX_TYPE, attachment, get_ssp_for_user, not_started, step_context
+from .pages import DOCX_TYPE, attachment, get_ssp_for_user, not_started, plan_download_name, step_context
 from .records import RequirementRecord, records
 
 # --- Overview, start, readiness, generate ---------------------------------------------------------------------
@@ -155,22 +156,28 @@ def generate(request: HttpRequest, public_id: str) -> HttpResponse:
 def _version(request: HttpRequest, public_id: str, number: int, field: str) -> SspVersion:
     ssp = get_ssp_for_user(request, public_id)
     # A version restored from an assessment file has no documents here (imported): nothing to download.
-    return get_object_or_404(SspVersion.objects.only("number", field, f"{field}_sha256", "ssp"),
-                             ssp_id=ssp.pk, number=number, imported=False)
+    version = get_object_or_404(SspVersion.objects.only("number", "label", field, f"{field}_sha256", "ssp"),
+                                ssp_id=ssp.pk, number=number, imported=False)
+    version.ssp = ssp
+    return version
+
+
+def _version_file(version: SspVersion, extension: str) -> DownloadName:
+    return plan_download_name(version.ssp, "SSP", version_part(version.label), extension=extension)
 
 
 @private
 @require_methods(*READ)
 def version_docx(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     version = _version(request, public_id, number, "docx")
-    return attachment(bytes(version.docx), DOCX_TYPE, f"ssp-{public_id}-v{number}.docx", version.docx_sha256)
+    return attachment(bytes(version.docx), DOCX_TYPE, _version_file(version, "docx"), version.docx_sha256)
 
 
 @private
 @require_methods(*READ)
 def version_pdf(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     version = _version(request, public_id, number, "pdf")
-    return attachment(bytes(version.pdf), "application/pdf", f"ssp-{public_id}-v{number}.pdf", version.pdf_sha256)
+    return attachment(bytes(version.pdf), "application/pdf", _version_file(version, "pdf"), version.pdf_sha256)
 
 
 @private
@@ -180,8 +187,9 @@ def poam_docx(request: HttpRequest, public_id: str) -> HttpResponse:
     ssp = get_ssp_for_user(request, public_id)
     if redirect_ := not_started(ssp):
         return redirect_
-    body = run_limited(jobs.poam_docx, build_document(ssp))
-    return attachment(body, DOCX_TYPE, f"poam-{public_id}.docx")
+    doc = build_document(ssp)
+    body = run_limited(jobs.poam_docx, doc)
+    return attachment(body, DOCX_TYPE, plan_download_name(ssp, "POAM", doc.date.isoformat(), extension="docx"))
 
 
 # --- Step 1: identification ----------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Shared set-up for the POA&M, spreadsheet and assessment-file tests (not a test module)."""
 
+import re
 from datetime import date
+from urllib.parse import unquote
 
 from assessments.models import Answer, Assessment
 from controls.models import Requirement
@@ -49,3 +51,35 @@ def hostile_assessment() -> Assessment:
         answer(assessment, ids[index], status="not_met", note=payload, evidence=payload[:500],
                responsible=payload[:200], planned_date=date(2030, 1, 1) if index % 2 else None)
     return assessment
+
+
+# A Content-Disposition parameter: a token name, then a token or a quoted string (RFC 6266, RFC 9110).
+DISPOSITION_PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
+
+
+def disposition(value: str) -> tuple[str, dict[str, str]]:
+    """A Content-Disposition header read as a client reads it: its type and parameters, ``filename*`` decoded
+    (RFC 8187: charset'language'percent-encoded UTF-8)."""
+    kind, _, rest = value.partition(";")
+    params = {}
+    for name, raw in DISPOSITION_PARAM.findall(";" + rest):
+        name = name.lower()
+        if name.endswith("*"):
+            charset, _language, encoded = raw.split("'", 2)
+            assert charset.lower() == "utf-8", raw
+            params[name] = unquote(encoded, encoding="utf-8", errors="strict")
+        elif raw.startswith('"'):
+            params[name] = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        else:
+            params[name] = raw
+    return kind.strip().lower(), params
+
+
+def saved_as(response) -> tuple[str, str]:
+    """The name a browser saves an attachment as (``filename*`` first, RFC 6266 section 4.3), and the ASCII
+    ``filename`` an older client uses."""
+    header = response["Content-Disposition"]
+    assert header.isascii() and "\r" not in header and "\n" not in header, header
+    kind, params = disposition(header)
+    assert kind == "attachment", header
+    return params.get("filename*", params["filename"]), params["filename"]

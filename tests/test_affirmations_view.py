@@ -63,7 +63,7 @@ def test_a_regression_since_the_submission_warns_and_needs_acknowledging(org_peo
     client = org_people["clients"]["owner"]
     doc = lxml.html.fromstring(client.get(url(assessment)).content)
     warning = doc.xpath('//*[@data-testid="warning-regressed"]')[0].text_content()
-    assert "3.12.4 (met → not_met)" in warning and "2026-01-10" in warning
+    assert "3.12.4 (Met → Not met)" in warning and "2026-01-10" in warning
     response = client.post(url(assessment), data())
     assert response.status_code == 400
     doc = lxml.html.fromstring(response.content)

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment
+from tests.export_helpers import saved_as
 from tests.timeline_helpers import rich_assessment
 from timeline.deadlines import deadlines
 from timeline.ics import calendar
@@ -40,7 +41,7 @@ def test_every_member_downloads_one_event_per_deadline_that_a_real_parser_reads(
     response = org_people["clients"][role].get(url(assessment))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
-    assert f"deadlines-{assessment.public_id}.ics" in response["Content-Disposition"]
+    assert saved_as(response) == ("Acme-Inc-East-Division-deadlines.ics",) * 2  # whose deadlines, in words
     found = events(response.content)
     expected = deadlines(assessment)
     assert len(found) == len(expected) == 6  # closeout, 2 affirmations, reassessment, 2 planned dates

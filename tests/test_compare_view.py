@@ -62,7 +62,7 @@ def test_a_snapshot_against_today_shows_every_kind_of_change(org_people):
                     "status-3.1.5": ["Unanswered", "Not met", "0"]}
     assert "3.1.1" in doc.xpath('//*[@data-testid="poam-opened"]')[0].text_content()
     assert "3.1.2" in doc.xpath('//*[@data-testid="poam-closed"]')[0].text_content()
-    assert "3.1.1[a]: met → not_met" in doc.xpath('//*[@data-testid="objective-changes"]')[0].text_content()
+    assert "3.1.1[a]: Met → Not met" in doc.xpath('//*[@data-testid="objective-changes"]')[0].text_content()
     # The narrative diff: deleted and inserted words, the user's markup shown as text, never as markup.
     assert doc.xpath("//ins[contains(., 'v2.')]") and doc.xpath("//del[contains(., 'v1.')]")
     assert not doc.xpath("//div[contains(@class,'diff')]//b")

@@ -46,6 +46,13 @@ def test_requirement_page_explains_points_partial_credit_and_poam(client, django
     assert "3.13.11[a]" not in body and "[a]" in body
 
 
+def test_each_objective_reads_as_a_sentence_of_its_own(client):
+    # SP 800-171A writes "authorized users are identified" after "Determine if:"; listed alone, it starts a sentence.
+    body = client.get(reverse("controls:detail", args=["3.1.1"])).content.decode()
+    assert "<strong>[a]</strong> Authorized users are identified</li>" in body
+    assert "</strong> authorized" not in body
+
+
 def test_never_poam_requirement_says_so(client):
     body = client.get(reverse("controls:detail", args=["3.1.20"])).content.decode()
     assert "May never be on a POA&amp;M" in body

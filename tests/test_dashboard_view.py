@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from assessments.models import Answer, Assessment
 from assessments.records import score_assessment
+from assessments.report import outcome_words
+from controls.models import Requirement
 from tests.personas import make_assessment, make_org, signed_in, start_anonymous
 from timeline.deadlines import add_years
 from timeline.models import CmmcStatus, Submission
@@ -30,9 +32,20 @@ def test_the_dashboard_lists_the_organisations_assessments_with_score_status_and
         result = score_assessment(assessment)
         row = body.split(assessment.public_id, 1)[1].split("</tr>", 1)[0]
         assert f"<td>{'—' if result.score is None else result.score}</td>" in row
-        assert f'data-outcome="{result.outcome}"' in row
+        assert f'data-outcome="{result.outcome}">{outcome_words(result.outcome)}</td>' in row
         assert f"{result.answered_count} / {result.total}" in row
         assert assessment.updated_at.strftime("%Y-%m-%d %H:%M") in row
+
+
+def test_the_dashboard_says_the_status_in_words(org_people):
+    # Every requirement met but 3.1.1, which may never stay on a POA&M: no CMMC status, said so.
+    assessment = make_assessment(org_people["acme"], "Acme 2026", answers={"3.12.4": "met", "3.1.1": "not_met"})
+    Answer.objects.bulk_create(Answer(assessment=assessment, requirement=r, status="met")
+                               for r in Requirement.objects.exclude(nist_id__in=["3.12.4", "3.1.1"]))
+    assert score_assessment(assessment).outcome == "no_status"
+    for persona in ("owner", "editor", "viewer"):
+        doc = lxml.html.fromstring(org_people["clients"][persona].get(reverse("orgs:dashboard")).content)
+        assert doc.xpath("//td[@data-outcome]")[0].text_content() == "No CMMC status"
 
 
 def test_the_dashboard_shows_no_other_organisations_assessments(org_people):

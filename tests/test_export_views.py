@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,13 +19,15 @@ from assessments.poam import POAM_COLUMNS
 from controls.models import Objective, Requirement
 
 from . import zip_bombs
+from .export_helpers import saved_as
+from .personas import make_assessment
 
 pytestmark = pytest.mark.django_db
 
 EXPORTS = [
-    ("assessments:export_csv", "text/csv; charset=utf-8", "poam-{}.csv"),
-    ("assessments:export_xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "poam-{}.xlsx"),
-    ("assessments:export_json", "application/json; charset=utf-8", "assessment-{}.json"),
+    ("assessments:export_csv", "text/csv; charset=utf-8", "{}-POAM-{}.csv"),
+    ("assessments:export_xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "{}-POAM-{}.xlsx"),
+    ("assessments:export_json", "application/json; charset=utf-8", "{}-assessment-{}.json"),
 ]
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', '=HYPERLINK("http://x","y")', "+1", "-2+3",
            "@SUM(1)", "\t=1", "\r=1", "{{7*7}}", "{% raw %}", "]]>", "\u202eexe.txt", "\U0001f600", "\x0b\x1b\ufffe"]
@@ -59,10 +62,28 @@ def test_owner_downloads_each_export_as_a_private_attachment_with_our_filename(
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
-    assert response["Content-Disposition"] == f'attachment; filename="{filename.format(assessment.public_id)}"'
+    # Whose file, what it is and when, in the organisation's words (cmmc_site/downloads.py, tests/test_downloads.py).
+    expected = filename.format("Acme", timezone.localdate().isoformat())
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex, nofollow" and response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("name, _content_type, filename", EXPORTS)
+def test_every_member_gets_the_organisations_name_on_the_file_however_it_is_written(
+    org_people, name, _content_type, filename
+):
+    assessment = make_assessment(org_people["acme"], "Société Générale / R&D \"Ouest\"\r\n\u202e🚀")
+    today = timezone.localdate().isoformat()
+    for persona in ("owner", "editor", "viewer"):
+        response = org_people["clients"][persona].get(reverse(name, args=[assessment.public_id]))
+        assert response.status_code == 200
+        assert saved_as(response) == (filename.format("Société-Générale-R-D-Ouest", today),
+                                      filename.format("Societe-Generale-R-D-Ouest", today))
+    for stranger in ("other_org", "loner"):
+        response = org_people["clients"][stranger].get(reverse(name, args=[assessment.public_id]))
+        assert response.status_code == 404 and "Content-Disposition" not in response
 
 
 def test_poam_downloads_read_back_with_neutralised_formulas(client, assessment):

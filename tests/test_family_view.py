@@ -47,6 +47,8 @@ def test_the_owner_sees_each_requirement_with_text_objectives_points_and_options
     assert "5 pts" in text(block)
     objectives = Objective.objects.filter(requirement=req)
     assert len(block.xpath(".//details//li")) == objectives.count() == 6
+    # Each objective stands alone as an item: it starts with a capital (SP 800-171A writes "authorized users...").
+    assert text(block.xpath(".//details//li")[0]) == "[a] Authorized users are identified"
     assert status_options(doc, "3.1.1") == ["", "met", "not_met", "na"]
     # What the options mean is on the page.
     assert "Not applicable" in text(doc.xpath("//details[summary='What the answers mean']")[0])
@@ -130,6 +132,7 @@ def test_objective_mode_shows_one_small_form_per_objective(client):
     doc = html(client.get(family_url(assessment, "AC")))
     forms = doc.xpath("//section[@id='req-3.1.1']//form[contains(@class, 'objective-form')]")
     assert len(forms) == 6
+    assert text(forms[0]).startswith("[a] Authorized users are identified")
     assert forms[0].get("action") == reverse("assessments:objective", args=[assessment.public_id, "3.1.1[a]"])
     # The requirement's own status is derived, so only 3.5.3 / 3.13.11 offer a choice (their partial state).
     assert status_options(doc, "3.1.1") == []
@@ -200,9 +203,11 @@ def test_the_objective_mode_page_adds_one_query_whatever_the_number_of_answers(c
     assert by_testid(html(response), "score") == "110"
 
 
-def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_costs(client):
-    # 3.12.4 is never not applicable and costs no points: without it no score exists at all.
-    assessment = start(client)
+@pytest.mark.parametrize("objective_mode", ["", "on"])
+def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_costs(client, objective_mode):
+    # 3.12.4 is never not applicable and costs no points: without it no score exists at all. In objective mode
+    # it stays one answer (the SSP exists or not), with the same choices.
+    assessment = start(client, objective_mode=objective_mode)
     Answer.objects.update_or_create(assessment=assessment, requirement=Requirement.objects.get(nist_id="3.12.4"),
                                     defaults={"status": "not_met"})
     doc = html(client.get(family_url(assessment, "CA")))
@@ -210,3 +215,4 @@ def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_co
     assert doc.xpath(f"//textarea[@name='{prefix('3.12.1')}-justification']")
     assert by_testid(doc, "state-3.12.4") == "Not met: no score without it"
     assert "(−0)" not in text(doc)
+    assert status_options(doc, "3.12.4") == ["", "met", "not_met"]

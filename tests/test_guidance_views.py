@@ -55,6 +55,17 @@ def test_the_navigation_links_to_the_guides_and_the_index_to_every_guide(client)
 
 # --- "Do I need CMMC?": every branch ---------------------------------------------------------------------------
 
+def test_the_index_counts_the_helpers_questions_as_the_helper_asks_them(client):
+    asked, params = [], {}
+    while (doc := html(ask(client, **params))).xpath("//form[starts-with(@data-testid, 'question-')]"):
+        question = doc.xpath("//form[starts-with(@data-testid, 'question-')]/@data-testid")[0].removeprefix("question-")
+        asked.append(question)
+        params[question] = {"dod": "yes", "info": "cui", "assessment": "self"}[question]
+    assert asked == ["dod", "info", "assessment"]  # the longest way through
+    intro = by_testid(html(client.get(reverse("guidance:index"))), "helper-intro")
+    assert intro.startswith(f"At most {len(asked)} questions, then the level that applies to you")
+
+
 def test_the_helper_starts_with_the_dod_question_and_no_back_link(client):
     doc = html(ask(client))
     assert doc.xpath("//*[@data-testid='question-dod']")
@@ -183,6 +194,11 @@ def test_the_worked_example_equals_what_the_scoring_module_returns(client, djang
     variant = scoring.score(rules, variant_answers(rules), scoring.Level.L2)
     assert by_testid(doc, "variant-score") == str(variant.score)
     assert by_testid(doc, "variant-outcome") == outcome[variant.outcome]
+    # The status closes its sentence with no space before the full stop or the bracket.
+    example, variant_text = (" ".join(doc.xpath(f"//*[@data-testid='{testid}']/..")[0].text_content().split())
+                             for testid in ("example-outcome", "variant-outcome"))
+    assert f"Status: {outcome[expected.outcome]}. " in example
+    assert f"({outcome[variant.outcome]})" in variant_text
     assert scoring.score(rules, no_ssp_answers(rules), scoring.Level.L2).score is None
     assert "no score at all" in by_testid(doc, "no-ssp")
 

@@ -51,6 +51,12 @@ def test_environment_saves_the_narratives_and_tables(client, ssp):
     assert list(HardwareItem.objects.values_list("component", "make_model")) == [("Firewall", "FG-60F")]
 
 
+def test_the_ownership_question_is_asked_as_a_question(client, ssp):
+    legends = page(client.get(url("environment", ssp.assessment))).xpath("//legend")
+    asked = [" ".join(legend.text_content().split()) for legend in legends]
+    assert "Is all hardware and software maintained and owned by the organization?" in asked
+
+
 def test_a_100_kb_boundary_is_refused_with_a_message_and_kept_in_the_form(client, ssp):
     huge = ("boundary " * 12_000).strip()
     response = client.post(url("environment", ssp.assessment), environment_data(boundary=huge))

@@ -6,10 +6,12 @@ from assessments.models import Answer
 from controls.models import ExampleNarrative
 from ssp import starting_text
 
+from .personas import make_assessment
 from .ssp_helpers import (
     assessment_fixture,  # noqa: F401  (the assessment fixture)
     fresh_render_slots_fixture,  # noqa: F401  (autouse: a fresh render guard)
     page,
+    plan_for,
     ssp_fixture,  # noqa: F401  (the ssp fixture: the assessment's plan)
     textarea,
     url,
@@ -63,3 +65,24 @@ def test_choosing_another_environment_changes_only_descriptions_not_yet_written(
                                                "the IT lead."
     assert not html.xpath("//*[@data-testid='pending-3.1.2']")
     assert textarea(html, "id_r3-1-1-note").endswith(example("3.1.1", "gcc_high"))
+
+
+@pytest.mark.parametrize("objective_mode", [False, True])
+def test_the_plan_requirement_offers_no_not_applicable_and_no_box_for_why(org_people, objective_mode):
+    """3.12.4 cannot be not applicable (an SSP always applies): its form has no such status, no "why" and no
+    approval of it, for every member; 3.12.1 beside it has all three."""
+    assessment = make_assessment(org_people["acme"], objective_mode=objective_mode,
+                                 answers={"3.12.4": "not_met", "3.12.1": "na"})
+    plan_for(assessment)
+    for persona in ("owner", "editor", "viewer"):
+        html = page(org_people["clients"][persona].get(url("family", assessment, "CA")))
+        plan, beside = (html.xpath(f"//section[@id='req-{nist_id}']")[0] for nist_id in ("3.12.4", "3.12.1"))
+        assert plan.xpath(".//input[@name='r3-12-4-status']/@value") == ["met", "not_met"]
+        # Beside it, in objective mode the status comes from the objectives (no choice); else N/A is offered.
+        assert beside.xpath(".//input[@name='r3-12-1-status']/@value") == ([] if objective_mode else
+                                                                         ["met", "not_met", "na"])
+        assert not plan.xpath(".//textarea[@name='r3-12-4-justification']")
+        assert "If not applicable" not in plan.text_content()
+        assert not plan.xpath(".//*[@data-testid='na-approval-3.12.4']")
+        assert beside.xpath(".//textarea[@name='r3-12-1-justification']")
+        assert beside.xpath(".//*[@data-testid='na-approval-3.12.1']")

@@ -13,9 +13,11 @@ from ssp import jobs, views
 from ssp.blocks import MAX_PLAN_CHARS
 from ssp.models import SspVersion
 
+from .export_helpers import saved_as
 from .ssp_helpers import (
     assessment_fixture,  # noqa: F401  (the assessment fixture)
     complete,
+    docx_body_text,
     fresh_render_slots_fixture,  # noqa: F401  (autouse: a fresh render guard)
     maximal_plan,
     page,
@@ -53,7 +55,9 @@ def test_generated_versions_are_drafts_until_ready_and_download_again_byte_for_b
     assert ssp.assessment.ssp_version == ""  # a draft is not the plan SPRS refers to
     docx = client.get(url("version_docx", ssp.assessment, 1))
     pdf = client.get(url("version_pdf", ssp.assessment, 1))
-    assert docx["Content-Disposition"] == f'attachment; filename="ssp-{ssp.assessment.public_id}-v1.docx"'
+    # Named as the user wrote the label (the system's name, "Acme CUI Enclave", already says whose it is).
+    assert docx["Content-Disposition"] == 'attachment; filename="Acme-CUI-Enclave-SSP-v1.0.docx"'
+    assert pdf["Content-Disposition"] == 'attachment; filename="Acme-CUI-Enclave-SSP-v1.0.pdf"'
     assert pdf["Content-Type"] == "application/pdf"
     assert hashlib.sha256(docx.content).hexdigest() == first.docx_sha256
     assert hashlib.sha256(pdf.content).hexdigest() == first.pdf_sha256
@@ -126,3 +130,43 @@ def test_generate_renders_both_files_in_one_render_process(client, ssp, monkeypa
     assert bytes(version.docx).startswith(b"PK") and bytes(version.pdf).startswith(b"%PDF")
     assert "Acme CUI Enclave" in "\n".join(p.text for p in Document(io.BytesIO(bytes(version.docx))).paragraphs)
     assert "Acme CUI Enclave" in pdf_pages(bytes(version.pdf))[0]
+
+
+def docx_tables(docx: bytes) -> list[list[list[str]]]:
+    return [[[c.text for c in r.cells] for r in table.rows] for table in Document(io.BytesIO(docx)).tables]
+
+
+def test_a_version_reads_as_the_user_wrote_it_everywhere_never_by_its_sequence_number(client, ssp):
+    complete(ssp)
+    for number, label in enumerate(("0.1", "0.2"), start=1):
+        SspVersion.objects.create(ssp=ssp, number=number, label=label, generated_on="2026-03-05",
+                                  description="Early", made_by="Pat", catalog_revision="x", draft=True,
+                                  docx=b"d", docx_sha256="d", pdf=b"p", pdf_sha256="p")
+    response = generate(client, ssp, "0.9", "Ready for review")
+    assert response.status_code == 302, response.content[:2000]
+    version = SspVersion.objects.get(ssp=ssp, label="0.9")
+    assert version.number == 3 and not version.draft  # its number is 3; nothing may say so
+    assessment = ssp.assessment
+
+    overview = page(client.get(response["Location"]))
+    assert "Version 0.9 is generated; it is final." in overview.text_content()
+    rows = overview.xpath("//*[@data-testid='versions']//tbody/tr")
+    assert [tr.xpath("string(td[1])") for tr in rows] == ["0.9", "0.2", "0.1"]
+    activity = " ".join(page(client.get(reverse("orgs:activity", args=[assessment.public_id]))).text_content().split())
+    assert "SSP: version 0.9 generated (final)" in activity
+    snapshots = page(client.get(reverse("timeline:snapshots", args=[assessment.public_id]))).text_content()
+    assert "SSP version 0.9 (final)" in snapshots
+    assessment.refresh_from_db()
+    assert assessment.ssp_version == "0.9"
+
+    docx = client.get(url("version_docx", assessment, 3))
+    pdf = client.get(url("version_pdf", assessment, 3))
+    assert saved_as(docx) == ("Acme-CUI-Enclave-SSP-v0.9.docx",) * 2
+    assert saved_as(pdf) == ("Acme-CUI-Enclave-SSP-v0.9.pdf",) * 2
+    tables = docx_tables(docx.content)
+    assert ["Version", "0.9"] in tables[0]  # the title page's fields
+    assert [r[0] for r in record_of_changes(docx.content)] == ["Version", "0.1", "0.2", "0.9"]
+    title_page = " ".join(pdf_pages(pdf.content)[0].split())
+    assert "Version 0.9" in title_page
+    for text in (title_page, docx_body_text(docx.content), " ".join(" ".join(c) for t in tables for c in t)):
+        assert not re.search(r"\b(version|v) ?3\b", text, re.IGNORECASE)

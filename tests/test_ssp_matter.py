@@ -94,7 +94,8 @@ def test_not_applicable_carries_its_rationale_and_who_approved_it_and_when(asses
 def test_every_objective_is_listed_and_in_objective_mode_with_its_answer(assessment):
     doc = build_document(complete(plan_for(assessment)))
     lines = entry(doc, "3.1.1").objectives
-    texts = list(Objective.objects.filter(requirement__nist_id="3.1.1").values_list("text", flat=True))
+    texts = [o.statement for o in Objective.objects.filter(requirement__nist_id="3.1.1")]  # each a sentence
+    assert texts[0] == "Authorized users are identified"
     assert [line.letter for line in lines] == list("abcdef")[:len(texts)] and [line.text for line in lines] == texts
     assert {line.status for line in lines} == {""}
     assessment.objective_mode = True

@@ -320,14 +320,17 @@ def test_objectives_come_as_a_two_column_table_or_with_their_status_in_objective
     objectives = list(Objective.objects.filter(requirement__nist_id="3.1.1").order_by("position"))
     root = xml(render_docx.render(build_document(ssp)))
     rows = [[text(tc) for tc in tr.iter(W + "tc")] for tr in table_starting(root, "Objective").iter(W + "tr")]
-    assert rows == [["Objective", "Determination statement"]] + [[o.letter, o.text] for o in objectives]
+    # Each statement stands alone in its cell, so it starts a sentence: "Authorized users are identified".
+    assert rows == [["Objective", "Determination statement"]] + [[o.letter, o.text[0].upper() + o.text[1:]]
+                                                                  for o in objectives]
+    assert rows[1][1] == "Authorized users are identified"
     ssp.assessment.objective_mode = True
     ssp.assessment.save()
     ObjectiveAnswer.objects.create(assessment=ssp.assessment, objective=objectives[0], status="met")
     root = xml(render_docx.render(build_document(ssp)))
     rows = [[text(tc) for tc in tr.iter(W + "tc")] for tr in table_starting(root, "Objective").iter(W + "tr")]
     assert rows[0] == ["Objective", "Determination statement", "Status"]
-    assert rows[1:] == [[o.letter, o.text, "Met" if i == 0 else "Not assessed"] for i, o in enumerate(objectives)]
+    assert rows[1:] == [[o.letter, o.statement, "Met" if i == 0 else "Not assessed"] for i, o in enumerate(objectives)]
 
 
 def test_the_approval_page_has_a_signature_block_with_lines_for_what_is_missing(ssp):

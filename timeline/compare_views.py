@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 from assessments import assessment_file
 from assessments.access import READ, get_assessment_for_user, private, require_methods
-from assessments.models import AnswerStatus, Assessment
+from assessments.models import AnswerStatus, Assessment, ObjectiveAnswerStatus
 from assessments.records import catalog_rules
 from controls.models import Family
 
@@ -38,12 +38,15 @@ def compare_page(request: HttpRequest, public_id: str) -> HttpResponse:
         after_name, after = _side(assessment, form.cleaned_data["after"], rules)
         comparison = compare(before, after)
         labels = dict(AnswerStatus.choices)
+        objective_labels = dict(ObjectiveAnswerStatus.choices)
         names = dict(Family.objects.values_list("code", "name"))
         context |= {
             "comparison": comparison, "before_name": before_name, "after_name": after_name,
             "status_rows": [(c, labels.get(c.before, "Unanswered"), labels.get(c.after, "Unanswered"))
                             for c in comparison.statuses],
             "family_rows": [(f, names.get(f.code, "")) for f in comparison.families],
+            "objective_rows": [(c, objective_labels.get(c.before, "Unanswered"),
+                                objective_labels.get(c.after, "Unanswered")) for c in comparison.objectives],
         }
     return render(request, "timeline/compare.html", context,
                   status=400 if form.is_bound and not form.is_valid() and "before" in request.GET else 200)

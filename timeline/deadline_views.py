@@ -6,12 +6,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 
 from accounts import security
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
 from assessments.models import Assessment
 from assessments.records import score_assessment
+from cmmc_site.downloads import download_name
 
 from . import ics
 from .deadlines import deadlines, validity_end
@@ -97,5 +97,6 @@ def calendar_ics(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
     body = ics.calendar(deadlines(assessment), public_id=assessment.public_id, name=assessment.organization_name,
                         host=UID_HOST, stamp=timezone.now().astimezone(UTC))
-    return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers={
-        "Content-Disposition": content_disposition_header(True, f"deadlines-{assessment.public_id}.ics")})
+    name = download_name(assessment.organization_name, "deadlines", extension="ics")
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": name.header})

@@ -6,7 +6,7 @@ from datetime import date
 from django.db import transaction
 
 from assessments import assessment_file, scoring
-from assessments.models import Assessment
+from assessments.models import AnswerStatus, Assessment
 from assessments.records import catalog_rules
 
 from .compare import compare
@@ -67,11 +67,15 @@ def warnings(assessment: Assessment, *, on: date) -> list[Warning]:
             found.append(Warning("regressed", (
                 f"{len(regressed)} requirement(s) regressed since the SPRS submission of "
                 f"{submission.submitted_on:%Y-%m-%d}: " + ", ".join(
-                    f"{c.nist_id} ({c.before or 'unanswered'} → {c.after or 'unanswered'})" for c in regressed[:10])
+                    f"{c.nist_id} ({_status(c.before)} → {_status(c.after)})" for c in regressed[:10])
                 + ". Affirming would state compliance the assessment no longer shows.")))
     # LATER WORK: evidence with review-by dates. An overdue review ("evidence_overdue") warns here, from
     # deadlines.evidence_review_deadlines.
     return found
+
+
+def _status(status: str | None) -> str:
+    return str(AnswerStatus(status).label) if status else "Unanswered"
 
 
 @transaction.atomic

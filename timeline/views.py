@@ -3,13 +3,13 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 
 from accounts import security
 from assessments import assessment_file
 from assessments.access import READ, WRITE, get_assessment_for_user, private, require_methods
 from assessments.models import AnswerStatus, Assessment, ObjectiveAnswerStatus
 from assessments.records import catalog_rules
+from cmmc_site.downloads import download_name
 from controls.models import Requirement
 
 from . import charts
@@ -86,10 +86,10 @@ def snapshot_detail(request: HttpRequest, public_id: str, number: int) -> HttpRe
 def snapshot_json(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
     snapshot = get_snapshot(assessment, number)
-    # The filename is ours (public ids are [A-Za-z0-9_-]); nothing the user typed goes into a header.
+    name = download_name(assessment.organization_name, "snapshot", str(snapshot.number),
+                         f"{snapshot.taken_at:%Y-%m-%d}", extension="json")
     return HttpResponse(assessment_file.dumps(snapshot.document), content_type="application/json; charset=utf-8",
-                        headers={"Content-Disposition": content_disposition_header(
-                            True, f"assessment-{assessment.public_id}-snapshot-{snapshot.number}.json")})
+                        headers={"Content-Disposition": name.header})
 
 
 @private
