@@ -418,3 +418,20 @@ document.addEventListener("submit", (evt) => {
     return;
   }
 }, true);
+
+// --- Printing: folded lists print whole ----------------------------------------------------------------------------
+// The results page folds long lists away in <details class="fold">. app.css opens them for print where the browser
+// supports ::details-content; elsewhere they are opened here for the print and closed again after it.
+window.addEventListener("beforeprint", () => {
+  for (const details of document.querySelectorAll("details.fold:not([open])")) {
+    details.open = true;
+    details.dataset.openedForPrint = "true";
+  }
+});
+
+window.addEventListener("afterprint", () => {
+  for (const details of document.querySelectorAll("details[data-opened-for-print]")) {
+    details.open = false;
+    delete details.dataset.openedForPrint;
+  }
+});
