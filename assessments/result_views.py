@@ -21,6 +21,7 @@ from .objective_mode import ObjectiveModeSwitch
 from .plans import plan_versions
 from .records import assessment_answers, catalog_rules, has_ssp, score_assessment
 from .report import family_progress
+from .rest_met_views import undo_offer
 from .writes import set_ssp_answer, update_intake, update_sprs_details
 
 
@@ -166,6 +167,8 @@ def results(request: HttpRequest, public_id: str) -> HttpResponse:
         "next_actions": [{"action": a, "row": rows[a.nist_id]} for a in next_actions.next_actions(result)],
         "status_date": report.status_date(result, conditional_status_date=assessment.conditional_status_date,
                                           assessment_date=assessment.assessment_date, today=today()),
+        # After "answer the rest met" of the last family: its undo, once (the session's; saving it is a query).
+        "undo": undo_offer(request, assessment),
     }
     if result.level is scoring.Level.L2:
         if not result.has_ssp:
