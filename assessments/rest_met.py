@@ -183,7 +183,8 @@ def answer_rest_met(*, assessment: Assessment, family: Family, state: str) -> Do
     except IntegrityError:
         # A first answer to one of them was saved meanwhile (another tab): nothing of this write stays.
         raise ChangedMeanwhile(plan(assessment=assessment, family=family)) from None
-    Assessment.objects.filter(pk=assessment.pk).update(updated_at=moment)
+    if answer_rows or objective_rows:
+        Assessment.objects.filter(pk=assessment.pk).update(updated_at=moment)
     return Done(family=family.code, family_name=family.name, nist_ids=tuple(r.nist_id for r in now.requirements),
                 answers=tuple(answer_rows), objectives=tuple(objective_rows))
 
@@ -196,6 +197,7 @@ def undo_rest_met(*, assessment: Assessment, done: Done) -> Undone:
     moment = timezone.now()
     kept: list[str] = []
     touched: set[str] = set()
+    changed = False
     for model, rows, label in ((Answer, done.answers, "requirement__nist_id"),
                                (ObjectiveAnswer, done.objectives, "objective__objective_id")):
         wanted = {pk: (version, before) for pk, version, before in rows}
@@ -211,6 +213,7 @@ def undo_rest_met(*, assessment: Assessment, done: Done) -> Undone:
                 kept.append(row.label)
                 touched.add(owner)
                 continue
+            changed = True
             if before is None:
                 row._change_reason = reason
                 row.delete()  # one row at a time: each deletion keeps its history record with who and why
@@ -220,7 +223,8 @@ def undo_rest_met(*, assessment: Assessment, done: Done) -> Undone:
         if updated:
             bulk_update_with_history(updated, model, ["status", "version", "updated_at"],
                                      default_change_reason=reason, default_date=moment)
-    Assessment.objects.filter(pk=assessment.pk).update(updated_at=moment)
+    if changed:
+        Assessment.objects.filter(pk=assessment.pk).update(updated_at=moment)
     restored = tuple(n for n in done.nist_ids if n not in touched)
     return Undone(restored=restored, kept=tuple(kept))
 

@@ -18,7 +18,7 @@ UNDO_SESSION = "rest_met_undo"  # assessment public id -> the last "rest met" do
 UNDO_KEPT = 20  # assessments remembered per session
 
 
-def _family(assessment: Assessment, code: str) -> Family:
+def _family(code: str) -> Family:
     family = Family.objects.filter(code=code).first()
     if family is None:
         raise Http404("No such family")
@@ -31,11 +31,12 @@ def rest_met(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     """GET: which requirements would be answered met, and a button to confirm. POST: answer them, remember how to
     undo it, and go on to the next family (the results after the last). Owners and editors only, the page too."""
     assessment = get_assessment_for_user(request, public_id, role=Role.EDITOR)
-    family = _family(assessment, code)
+    family = _family(code)
     found = plan(assessment=assessment, family=family)
     if family.code not in found.family_codes:
         raise Http404("No requirement of this family is in a Level 1 assessment")
-    form = RestMetForm(request.POST if request.method == "POST" else None, initial={"state": found.state})
+    # The page always carries the state of the list it shows (plan.state); the form only checks what came back.
+    form = RestMetForm(request.POST if request.method == "POST" else None)
     changed, status = False, 200
     if form.is_bound:
         if not form.is_valid():
@@ -46,7 +47,6 @@ def rest_met(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
             except ChangedMeanwhile as meanwhile:
                 # Nothing was written: show the list as it is now, to confirm again.
                 found, changed, status = meanwhile.plan, True, 409
-                form = RestMetForm(initial={"state": found.state})
             else:
                 if not done.nist_ids:
                     messages.info(request, f"Every requirement of {family.name} is answered already: nothing changed.")
@@ -68,7 +68,7 @@ def rest_met(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
 def undo(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     """Undo the last "rest met" of this family done in this browser session."""
     assessment = get_assessment_for_user(request, public_id)
-    family = _family(assessment, code)
+    family = _family(code)
     stored = request.session.get(UNDO_SESSION, {}).get(assessment.public_id)
     target = reverse("assessments:family", args=[public_id, family.code])
     if not stored or stored.get("family") != family.code:
