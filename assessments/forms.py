@@ -334,3 +334,20 @@ class ImportForm(OrganizationChoiceMixin, forms.Form):
             raise ValidationError("This file cannot be imported: %(problem)s.", code="invalid_assessment_file",
                                   params={"problem": str(exc)}) from None
         return data
+
+
+STATE_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class RestMetForm(forms.Form):
+    """The confirmation of "answer the rest of this family met": the fingerprint of the list it confirms
+    (rest_met.Plan.state), so that a list changed meanwhile is shown again instead of written."""
+
+    state = forms.CharField(widget=forms.HiddenInput, max_length=64, strip=False)
+
+    def clean_state(self) -> str:
+        state = self.cleaned_data["state"]
+        if not STATE_RE.match(state):
+            raise ValidationError("This confirmation is not one this page made: open the page again.",
+                                  code="invalid_state")
+        return state

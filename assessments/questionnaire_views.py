@@ -16,6 +16,7 @@ from .hints import hints_for
 from .models import ANSWER_FIELDS, Answer, AnswerStatus, Assessment, ObjectiveAnswer, TargetLevel
 from .records import catalog_rules, load_answers, score_answers
 from .report import family_progress
+from .rest_met_views import undo_offer
 from .writes import StaleWrite, save_answer, save_objective_answer
 
 # Form errors none of our pages can cause: a tampered or broken request gets 400, a rule broken by an answer 422.
@@ -68,6 +69,7 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
         "assessment": assessment, "family": fam, "rows": rows, "result": result, "families": progress,
         "previous_family": codes[index - 1] if index > 0 else None,
         "next_family": codes[index + 1] if index + 1 < len(codes) else None,
+        "unanswered_here": sum(1 for row in rows if row["item"] is not None and not row["item"].answered),
     }
 
 
@@ -110,7 +112,9 @@ def _row(assessment: Assessment, req: Requirement, answer: Answer | None, object
 @require_methods(*READ)
 def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    return render(request, "assessments/family.html", _family_context(request, assessment, code))
+    context = _family_context(request, assessment, code)
+    context["undo"] = undo_offer(request, assessment, family_code=code)  # the session's: no query
+    return render(request, "assessments/family.html", context)
 
 
 def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requirement, *, answers: dict,

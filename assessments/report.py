@@ -80,6 +80,39 @@ def conditional_deadline(*, conditional_status_date: date | None, assessment_dat
     return Deadline(status_date=start, basis=basis, deadline=scoring.poam_deadline(start))
 
 
+class StatusDateKind:
+    EXPIRES = "expires"  # Conditional: the POA&M closeout deadline, when the status ends unless every item is closed
+    SINCE = "since"  # Final after a Conditional: it keeps the Conditional status date (32 CFR 170.4)
+    AS_OF = "as_of"  # the date the answers describe: the assessment date, else today
+
+
+@dataclass(frozen=True)
+class StatusDate:
+    """The date shown with the CMMC status on the results page."""
+
+    kind: str  # a StatusDateKind value
+    date: date
+    basis: str  # a DeadlineBasis value: which date it comes from (not the status date: an estimate for now)
+
+
+def status_date(result: scoring.Result, *, conditional_status_date: date | None, assessment_date: date | None,
+                today: date) -> StatusDate | None:
+    """The date that goes with the status: when a Conditional status expires (``conditional_deadline``), since when
+    a Final that followed a Conditional applies, else the date the assessment describes. None while the status is
+    not decided (something unanswered)."""
+    if result.outcome is scoring.Outcome.INCOMPLETE:
+        return None
+    if result.outcome is scoring.Outcome.CONDITIONAL:
+        deadline = conditional_deadline(conditional_status_date=conditional_status_date,
+                                        assessment_date=assessment_date, today=today)
+        return StatusDate(StatusDateKind.EXPIRES, deadline.deadline, deadline.basis)
+    if result.outcome is scoring.Outcome.FINAL and conditional_status_date is not None:
+        return StatusDate(StatusDateKind.SINCE, conditional_status_date, DeadlineBasis.STATUS_DATE)
+    if assessment_date is not None:
+        return StatusDate(StatusDateKind.AS_OF, assessment_date, DeadlineBasis.ASSESSMENT_DATE)
+    return StatusDate(StatusDateKind.AS_OF, today, DeadlineBasis.TODAY)
+
+
 def points_short_of_conditional(result: scoring.Result) -> int | None:
     """How many points the score lacks to reach 88; None when there is no score or it is already there."""
     if result.score is None or result.score >= scoring.CONDITIONAL_THRESHOLD:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from controls.models import Family, Requirement
 
-from . import charts, report, scoring
+from . import charts, next_actions, report, scoring
 from .access import READ, WRITE, get_assessment_for_user, private, require_methods
 from .forms import IntakeForm, SprsDetailsForm
 from .models import Answer, SspState, today
@@ -21,6 +21,7 @@ from .objective_mode import ObjectiveModeSwitch
 from .plans import plan_versions
 from .records import assessment_answers, catalog_rules, has_ssp, score_assessment
 from .report import family_progress
+from .rest_met_views import undo_offer
 from .writes import set_ssp_answer, update_intake, update_sprs_details
 
 
@@ -112,6 +113,14 @@ def _gap_row(item: scoring.Item, title: str, url: str, answer: tuple[str, date |
             "planned_date": planned}
 
 
+FIRST_FEW = 5  # rows of a long list shown before the rest folds away (<details>: no JavaScript needed)
+
+
+def _fold(rows: list) -> tuple[list, list]:
+    """A long list as the first few and the rest."""
+    return rows[:FIRST_FEW], rows[FIRST_FEW:]
+
+
 @private
 def results(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
@@ -145,13 +154,21 @@ def results(request: HttpRequest, public_id: str) -> HttpResponse:
                                  details.get(nist_id))
     # Level 1 has no points and no POA&M: its open practices are listed in catalog order.
     gap = list(rows.values()) if result.level is scoring.Level.L2 else [rows[nist_id] for nist_id in result.open]
+    gap_blockers = [r for r in gap if not r["item"].poam_eligible]
+    gap_poam = [r for r in gap if r["item"].poam_eligible]
     context = {
         "assessment": assessment,
         "result": result,
-        "gap_blockers": [r for r in gap if not r["item"].poam_eligible],
-        "gap_poam": [r for r in gap if r["item"].poam_eligible],
+        "gap_blockers": gap_blockers,
+        "gap_poam": gap_poam,
         "gap": gap,
+        "folded": {"gap": _fold(gap), "gap_blockers": _fold(gap_blockers), "gap_poam": _fold(gap_poam)},
         "unanswered_count": len(result.unanswered),
+        "next_actions": [{"action": a, "row": rows[a.nist_id]} for a in next_actions.next_actions(result)],
+        "status_date": report.status_date(result, conditional_status_date=assessment.conditional_status_date,
+                                          assessment_date=assessment.assessment_date, today=today()),
+        # After "answer the rest met" of the last family: its undo, once (the session's; saving it is a query).
+        "undo": undo_offer(request, assessment),
     }
     if result.level is scoring.Level.L2:
         if not result.has_ssp:
@@ -173,6 +190,8 @@ def results(request: HttpRequest, public_id: str) -> HttpResponse:
             "family_svg": charts.family_bars(report.family_losses(result, family_names),
                                              organization=assessment.organization_name),
         }
+        context["folded"] |= {"path_88": _fold(context["path_88"]),
+                              "path_conditional": _fold(context["path_conditional"])}
         if result.outcome is scoring.Outcome.CONDITIONAL:
             context["deadline"] = report.conditional_deadline(
                 conditional_status_date=assessment.conditional_status_date,

@@ -260,29 +260,61 @@ def score(rules: Iterable[Rule], answers: Mapping[str, Answer], level: Level = L
         raise InvalidAnswer(f"unknown requirement {sorted(unknown)[0]}")
     in_scope = [r for r in rules if level is Level.L2 or r.level1]
     items = tuple(Item(rule=r, status=requirement_status(r, answers.get(r.nist_id))) for r in in_scope)
+    return _result(level, items)
+
+
+def _result(level: Level, items: tuple[Item, ...]) -> Result:
+    """Everything ``score`` says about items already in scope and in catalog order."""
     unanswered = tuple(i.rule.nist_id for i in items if not i.answered)
     open_ids = tuple(i.rule.nist_id for i in items if i.is_open)
     worst = MAX_SCORE - sum(i.deduction for i in items)
-
     if level is Level.L1:
-        met = not open_ids
-        outcome = Outcome.INCOMPLETE if unanswered else (Outcome.LEVEL1_MET if met else Outcome.LEVEL1_NOT_MET)
+        outcome, _ = _status(level, unanswered=bool(unanswered), open_=bool(open_ids), value=None, blocked=False)
         return Result(level, items, None, worst, outcome, False, unanswered, open_ids, (), True)
-
     ssp = next((i for i in items if i.rule.nist_id == SSP_REQUIREMENT), None)
     has_ssp = ssp is not None and not ssp.is_open
     value = worst if has_ssp else None
     blockers = tuple(i for i in items if i.is_open and not i.poam_eligible)
-    eligible = value is not None and value >= CONDITIONAL_THRESHOLD and not blockers
-    if unanswered:
-        outcome = Outcome.INCOMPLETE
-    elif value == MAX_SCORE:
-        outcome = Outcome.FINAL
-    elif eligible:
-        outcome = Outcome.CONDITIONAL
-    else:
-        outcome = Outcome.NO_STATUS
+    outcome, eligible = _status(level, unanswered=bool(unanswered), open_=bool(open_ids), value=value,
+                                blocked=bool(blockers))
     return Result(level, items, value, worst, outcome, eligible, unanswered, open_ids, blockers, has_ssp)
+
+
+def _status(level: Level, *, unanswered: bool, open_: bool, value: int | None, blocked: bool
+            ) -> tuple[Outcome, bool]:
+    """The status and whether Conditional is allowed, from the totals: anything unanswered, anything open, the
+    score (None: no SSP) and any open item that may not be on a POA&M."""
+    if level is Level.L1:
+        return (Outcome.INCOMPLETE if unanswered else Outcome.LEVEL1_NOT_MET if open_ else Outcome.LEVEL1_MET), False
+    eligible = value is not None and value >= CONDITIONAL_THRESHOLD and not blocked
+    if unanswered:
+        return Outcome.INCOMPLETE, eligible
+    if value == MAX_SCORE:
+        return Outcome.FINAL, eligible
+    return (Outcome.CONDITIONAL if eligible else Outcome.NO_STATUS), eligible
+
+
+def outcome_if_met(result: Result, item: Item) -> Outcome:
+    """The status ``result`` would have with this one of its requirements met: what implementing it reaches.
+
+    The same decision ``score`` makes, from ``result``'s totals with the item taken out, so it costs nothing per
+    requirement; tests/test_next_actions.py checks it against scoring the answers with the item met."""
+    if not item.is_open:
+        return result.outcome
+    if result.level is Level.L1:
+        value = None
+    elif item.rule.nist_id == SSP_REQUIREMENT or result.has_ssp:
+        value = result.worst_case_score + item.deduction
+    else:
+        value = None
+    outcome, _ = _status(
+        result.level,
+        unanswered=len(result.unanswered) > (0 if item.answered else 1),
+        open_=len(result.open) > 1,
+        value=value,
+        blocked=len(result.blockers) > (0 if item.poam_eligible else 1),
+    )
+    return outcome
 
 
 def score_with_ssp(rules: Iterable[Rule], answers: Mapping[str, Answer], level: Level = Level.L2) -> Result:

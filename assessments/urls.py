@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import export_views, questionnaire_views, result_views, views
+from . import export_views, questionnaire_views, rest_met_views, result_views, views
 
 app_name = "assessments"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
     path("<public_id:public_id>/export/poam.xlsx", export_views.export_poam_xlsx, name="export_xlsx"),
     path("<public_id:public_id>/export/assessment.json", export_views.export_json, name="export_json"),
     path("<public_id:public_id>/family/<family:code>/", questionnaire_views.family, name="family"),
+    path("<public_id:public_id>/family/<family:code>/rest-met/", rest_met_views.rest_met, name="rest_met"),
+    path("<public_id:public_id>/family/<family:code>/rest-met/undo/", rest_met_views.undo, name="rest_met_undo"),
     path("<public_id:public_id>/answer/<nist:nist_id>/", questionnaire_views.save_answer_view, name="answer"),
     path("<public_id:public_id>/answer/<nist:nist_id>/history/", questionnaire_views.answer_history,
          name="answer_history"),

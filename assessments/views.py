@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import security
 from cmmc_site import ratelimit
+from controls.models import Family
 from orgs.access import organizations_for
 from orgs.models import Organization, Role
 
@@ -27,6 +28,7 @@ from .access import (
 )
 from .forms import IntakeForm, ResumeForm
 from .models import Assessment, Scope, SspState, TargetLevel, hash_key
+from .records import score_assessment
 from .writes import create_assessment, revoke_recovery_key
 
 RESUME_LIMIT = (10, 60)  # attempts per minute per client
@@ -126,7 +128,12 @@ def recovery_key(request: HttpRequest, public_id: str) -> HttpResponse:
     if public_id in request.session.get(PENDING_KEY_SESSION, []):
         _set_key_pending(request, public_id, pending=False)
         key = assessment.set_recovery_key()
-    return render(request, "assessments/recovery_key.html", {"assessment": assessment, "key": key})
+    # Straight on to the questions: the first family with a requirement still unanswered (a new assessment's first).
+    result = score_assessment(assessment)
+    code = next((i.rule.family for i in result.items if not i.answered), None)
+    return render(request, "assessments/recovery_key.html", {
+        "assessment": assessment, "key": key, "continue_family": Family.objects.filter(code=code).first() if code
+        else None})
 
 
 @private

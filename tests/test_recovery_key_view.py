@@ -154,3 +154,19 @@ def test_an_outsider_and_no_link_get_404_and_change_nothing(client, method):
 def test_the_owner_gets_405_for_other_methods(client):
     assessment = start(client)
     assert client.put(key_url(assessment)).status_code == 405
+
+
+def test_the_key_page_leads_straight_to_the_first_family_with_a_question_left(client):
+    from .questionnaire_helpers import answer_all
+
+    assessment = start(client)
+    family = reverse("assessments:family", args=[assessment.public_id, "AC"])
+    link = html(client.get(key_url(assessment))).xpath("//a[@data-testid='continue-answering']")[0]
+    assert (link.get("href"), text(link)) == (family, "Continue to the questions: Access Control")
+    answer_all(assessment, except_=("3.2.1",))
+    link = html(client.get(key_url(assessment))).xpath("//a[@data-testid='continue-answering']")[0]
+    assert text(link) == "Continue to the questions: Awareness and Training"
+    answer_all(assessment)
+    doc = html(client.get(key_url(assessment)))
+    assert not doc.xpath("//a[@data-testid='continue-answering']")
+    assert doc.xpath(f"//a[@href='{reverse('assessments:overview', args=[assessment.public_id])}']")

@@ -7,6 +7,7 @@ from assessments.report import (
     family_losses,
     poam_completion,
     points_short_of_conditional,
+    status_date,
 )
 
 RULES = [
@@ -71,3 +72,28 @@ def test_family_losses_pair_lost_points_with_the_family_total_in_catalog_order()
     rows = family_losses(r, {"AC": "Access Control", "AT": "Awareness and Training"})
     assert [(f.code, f.name, f.lost, f.possible) for f in rows] == [
         ("AC", "Access Control", 5, 6), ("AT", "Awareness and Training", 3, 3), ("CA", "CA", 0, 0)]
+
+
+def test_the_status_date_is_the_conditional_deadline_or_since_when_or_as_of_when():
+    conditional = result(**{"3_1_1": MET, "3_1_3": NOT_MET, "3_2_1": MET, "3_12_4": MET})
+    final = result(**{"3_1_1": MET, "3_1_3": MET, "3_2_1": MET, "3_12_4": MET})
+    none = result(**{"3_1_1": NOT_MET, "3_1_3": MET, "3_2_1": MET, "3_12_4": MET})
+    incomplete = result(**{"3_1_1": MET, "3_12_4": MET})
+    assert (conditional.outcome, final.outcome, none.outcome) == (
+        scoring.Outcome.CONDITIONAL, scoring.Outcome.FINAL, scoring.Outcome.NO_STATUS)
+    status_day, assessed, today = date(2026, 3, 1), date(2026, 2, 20), date(2026, 12, 7)
+
+    def at(r: scoring.Result, status: date | None, assessment: date | None) -> tuple | None:
+        found = status_date(r, conditional_status_date=status, assessment_date=assessment, today=today)
+        return found and (found.kind, found.date, found.basis)
+
+    # Conditional: when it expires, 180 days from the best known date (as conditional_deadline counts).
+    assert at(conditional, status_day, assessed) == ("expires", date(2026, 8, 28), DeadlineBasis.STATUS_DATE)
+    assert at(conditional, None, assessed) == ("expires", date(2026, 8, 19), DeadlineBasis.ASSESSMENT_DATE)
+    assert at(conditional, None, None) == ("expires", date(2027, 6, 5), DeadlineBasis.TODAY)
+    # A Final that followed a Conditional keeps its status date; otherwise the date the answers describe.
+    assert at(final, status_day, assessed) == ("since", status_day, DeadlineBasis.STATUS_DATE)
+    assert at(final, None, assessed) == ("as_of", assessed, DeadlineBasis.ASSESSMENT_DATE)
+    assert at(none, status_day, None) == ("as_of", today, DeadlineBasis.TODAY)
+    # Not decided yet: no date.
+    assert at(incomplete, status_day, assessed) is None

@@ -6,9 +6,11 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Assessment, today
+from assessments.next_actions import next_actions
 from assessments.records import score_assessment
 from controls.models import Family, Requirement
 
+from .personas import make_assessment, start_anonymous
 from .report_helpers import ONE_POINT_POAM, answer, start
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +110,8 @@ def test_without_an_ssp_the_page_makes_the_same_queries(client, django_assert_nu
     assessment = start(client, has_ssp="no")
     answer(assessment, {"3.12.4": "not_met", "3.1.3": "not_met"})
     # 1 session, 2 assessment, 3 catalog objectives, 4 requirements with family (rules), 5 answers (score; the
-    # score once an SSP exists is computed from them), 6 titles and family names, 7 responsible/planned dates.
+    # score once an SSP exists and the next actions are computed from them), 6 titles and family names,
+    # 7 responsible/planned dates.
     with django_assert_num_queries(7):
         response = client.get(reverse("assessments:results", args=[assessment.public_id]))
     assert b"Your score once you have an SSP" in response.content
@@ -256,7 +259,8 @@ def test_query_count_is_constant_whatever_the_number_of_answers(client, django_a
         if overrides is not None:
             answer(assessment, overrides)  # from 1 answer to all 110
         # 1 session, 2 assessment, 3 catalog objectives, 4 requirements with family (rules), 5 answers (score),
-        # 6 titles and family names, 7 responsible/planned date of the answers.
+        # 6 titles and family names, 7 responsible/planned date of the answers. The dashboard (next actions, the
+        # status and its date, the charts) and the folded lists are computed from these: no query of their own.
         with django_assert_num_queries(7):
             assert client.get(url).status_code == 200
 
@@ -266,3 +270,139 @@ def test_objective_mode_adds_one_query_for_the_objective_answers(client, django_
     # 1 session, 2 assessment, 3 objectives, 4 requirements, 5 answers, 6 objective answers, 7 titles, 8 details.
     with django_assert_num_queries(8):
         assert client.get(reverse("assessments:results", args=[assessment.public_id])).status_code == 200
+
+
+# --- The dashboard at the top -----------------------------------------------------------------------------------
+
+
+def test_the_top_shows_the_score_the_status_with_its_date_the_next_actions_and_the_family_chart(client):
+    assessment = start(client)
+    Assessment.objects.filter(pk=assessment.pk).update(assessment_date=date(2026, 11, 2))
+    answer(assessment, {"3.1.20": "not_met", "3.1.3": "not_met"})  # 108, blocked by 3.1.20 alone
+    _, doc = page(client, assessment)
+    top = doc.xpath('//*[@data-testid="dashboard"]')[0]
+    assert top.xpath('.//*[@data-testid="score"]')[0].text == "108"
+    assert " ".join("".join(top.xpath('.//*[@data-testid="outcome"]')[0].itertext()).split()) == "No CMMC status"
+    assert text_of(doc, "status-date") == "As of 2026-11-02, the assessment date."
+    assert nist_ids(top, './/*[@data-testid="next-actions"]/li') == ["3.1.20", "3.1.3"]
+    assert text_of(doc, "gain-3.1.20") == "+1 point · blocks Conditional status · reaches Level 2 Conditional"
+    assert text_of(doc, "gain-3.1.3") == "+1 point"
+    assert doc.xpath("//svg[contains(@class, 'family-chart')]")  # the per-family chart, from assessments.charts
+    # The dashboard comes before the explanations and the lists.
+    body = lxml.html.tostring(doc).decode()
+    assert body.index('data-testid="dashboard"') < body.index('id="status-heading"') < body.index('id="gap-heading"')
+
+
+def test_the_next_actions_are_what_the_next_actions_module_ranks(client):
+    assessment = start(client)
+    overrides: dict[str, str | dict] = {r.nist_id: "not_met" for r in Requirement.objects.all() if r.position % 4 == 0}
+    overrides |= {"3.5.3": "partial", "3.13.11": "partial", "3.1.1": "", "3.12.4": "met"}
+    answer(assessment, overrides)
+    _, doc = page(client, assessment)
+    expected = [a.nist_id for a in next_actions(score_assessment(assessment))]
+    assert len(expected) == 5
+    assert nist_ids(doc, '//*[@data-testid="next-actions"]/li') == expected
+    first = doc.xpath('//*[@data-testid="next-actions"]/li')[0]
+    assert " ".join("".join(first.itertext()).split()).startswith("Answer 3.1.1 Authorized Access Control")
+
+
+def test_without_an_ssp_the_first_next_action_is_the_plan(client):
+    assessment = start(client, has_ssp="no")
+    answer(assessment, {"3.12.4": "not_met", "3.1.1": "not_met"})
+    _, doc = page(client, assessment)
+    assert nist_ids(doc, '//*[@data-testid="next-actions"]/li') == ["3.12.4", "3.1.1"]
+    assert text_of(doc, "gain-3.12.4") == "No score and no status without it"
+    assert text_of(doc, "status-date") == f"As of {today():%Y-%m-%d} (today: no assessment date is set)."
+
+
+@pytest.mark.parametrize("case, expected_chip, expected_date", [
+    ("final", "Level 2 Final", "Since 2026-03-01, the Conditional status date it keeps."),
+    ("conditional", "Level 2 Conditional",
+     "Expires 2026-08-28 unless every POA&M item is closed: 180 days from the Conditional status date."),
+    ("incomplete", "Not decided yet (incomplete)", "Decided once every requirement is answered."),
+])
+def test_the_status_chip_carries_the_date_that_goes_with_the_status(client, case, expected_chip, expected_date):
+    assessment = start(client)
+    Assessment.objects.filter(pk=assessment.pk).update(conditional_status_date=date(2026, 3, 1))
+    answer(assessment, {"final": {}, "conditional": {"3.1.3": "not_met"}, "incomplete": {"3.1.3": ""}}[case])
+    _, doc = page(client, assessment)
+    assert text_of(doc, "outcome") == expected_chip
+    assert text_of(doc, "status-date") == expected_date
+
+
+def test_a_level_1_dashboard_has_the_status_its_date_and_the_practices_to_do(client):
+    assessment = start(client, target_level="l1")
+    answer(assessment, {"3.5.1": "not_met", "3.1.2": "not_met"})
+    _, doc = page(client, assessment)
+    assert text_of(doc, "outcome") == "Level 1 not met"
+    assert text_of(doc, "status-date") == f"As of {today():%Y-%m-%d} (today: no assessment date is set)."
+    assert nist_ids(doc, '//*[@data-testid="next-actions"]/li') == ["3.1.2", "3.5.1"]
+    assert text_of(doc, "gain-3.1.2") == "Needed for Level 1"
+
+
+# --- Long lists fold away ---------------------------------------------------------------------------------------
+
+
+def test_long_lists_show_the_first_five_and_fold_the_rest_away_in_details(client):
+    assessment = start(client)
+    overrides = {r.nist_id: "not_met" for r in Requirement.objects.all() if r.position % 3 == 0}
+    overrides |= dict.fromkeys(ONE_POINT_POAM, "not_met")
+    answer(assessment, overrides)
+    result = score_assessment(assessment)
+    _, doc = page(client, assessment)
+    blockers = [i.rule.nist_id for i in result.gap_list if not i.poam_eligible]
+    poam = [i.rule.nist_id for i in result.gap_list if i.poam_eligible]
+    assert len(blockers) > 5 and len(poam) > 5
+    for group, ids in (("blockers", blockers), ("poam", poam)):
+        visible = nist_ids(doc, f'//table[@data-group="{group}"][not(ancestor::details)]/tbody/tr')
+        folded = nist_ids(doc, f'//details[@data-testid="gap-more-{group}"]//table/tbody/tr')
+        assert visible == ids[:5] and folded == ids[5:]
+        summary = doc.xpath(f'//details[@data-testid="gap-more-{group}"]/summary')[0].text_content()
+        assert summary.startswith(f"Show the other {len(ids) - 5} ")
+    # The whole gap list is still there, in the scoring module's order, for print and for the tests above.
+    assert nist_ids(doc, '//table[@data-testid="gap-list"]/tbody/tr[@data-nist]') == blockers + poam
+    # No <details> is open by default; the paths fold the same way.
+    assert not doc.xpath("//details[@open]")
+    path = [i.rule.nist_id for i in result.path_to_conditional]
+    assert nist_ids(doc, '//ol[@data-testid="path-conditional"][not(ancestor::details)]/li') == path[:5]
+    assert nist_ids(doc, '//details[@data-testid="path-conditional-more"]//li') == path[5:]
+    assert doc.xpath('//details[@data-testid="path-conditional-more"]/ol/@start') == ["6"]
+
+
+def test_a_short_gap_list_folds_nothing(client):
+    assessment = start(client)
+    answer(assessment, {"3.1.3": "not_met", "3.1.1": "not_met"})
+    _, doc = page(client, assessment)
+    assert not doc.xpath('//details[starts-with(@data-testid, "gap-more")]')
+    assert nist_ids(doc, '//table[@data-testid="gap-list"]/tbody/tr') == ["3.1.1", "3.1.3"]
+
+
+# --- Personas ---------------------------------------------------------------------------------------------------
+
+
+def test_every_member_may_read_the_results_and_strangers_get_404(org_people):
+    assessment = make_assessment(org_people["acme"])
+    url = reverse("assessments:results", args=[assessment.public_id])
+    clients = org_people["clients"]
+    for who in ("owner", "editor", "viewer"):
+        response = clients[who].get(url)
+        assert response.status_code == 200, who
+        assert b'data-testid="next-actions"' in response.content
+    for who in ("other_org", "loner"):
+        assert clients[who].get(url).status_code == 404, who
+    other_session = Client()
+    start_anonymous(other_session, "Someone else")
+    assert other_session.get(url).status_code == 404
+    assert Client().get(url).status_code == 404
+
+
+def test_a_member_reads_the_results_in_a_fixed_number_of_queries(org_people, django_assert_num_queries):
+    assessment = make_assessment(org_people["acme"])
+    answer(assessment, {"3.1.3": "not_met", "3.1.20": "not_met"})
+    client = org_people["clients"]["viewer"]
+    url = reverse("assessments:results", args=[assessment.public_id])
+    client.get(url)  # the session's first request may refresh what it records
+    # 1 session, 2 user, 3 MFA authenticators (the MFA check), 4 assessment, 5 membership (the role), 6 catalog
+    # objectives, 7 requirements with family, 8 answers, 9 titles and family names, 10 responsible/planned dates.
+    with django_assert_num_queries(10):
+        assert client.get(url).status_code == 200

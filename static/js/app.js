@@ -418,3 +418,94 @@ document.addEventListener("submit", (evt) => {
     return;
   }
 }, true);
+
+// --- Printing: folded lists print whole ----------------------------------------------------------------------------
+// The results page folds long lists away in <details class="fold">. app.css opens them for print where the browser
+// supports ::details-content; elsewhere they are opened here for the print and closed again after it.
+window.addEventListener("beforeprint", () => {
+  for (const details of document.querySelectorAll("details.fold:not([open])")) {
+    details.open = true;
+    details.dataset.openedForPrint = "true";
+  }
+});
+
+window.addEventListener("afterprint", () => {
+  for (const details of document.querySelectorAll("details[data-opened-for-print]")) {
+    details.open = false;
+    delete details.dataset.openedForPrint;
+  }
+});
+
+// --- Questionnaire keyboard shortcuts ------------------------------------------------------------------------------
+// On a family page: M met, N not met, A not applicable, P partially met, on the requirement the focus is in (in
+// objective mode, on the objective row it is in); J / K: the next / previous requirement. Met, not met and partially
+// met then go on to the next requirement; not applicable goes to its justification, which it needs. Choosing works
+// as a click does: the radio changes and the form saves itself. Never while typing in a text field, never with a
+// modifier key. The page's hint (.keyboard-hint) says all this, and is shown only where this script runs.
+
+const ANSWER_KEYS = { m: "met", n: "not_met", a: "na", p: "partial" };
+
+for (const hint of document.querySelectorAll(".keyboard-hint")) hint.hidden = false;
+
+function typingIn(element) {
+  if (!element || !element.matches) return false;
+  return element.isContentEditable ||
+    element.matches("textarea, select, input:not([type=radio]):not([type=checkbox]):not([type=button]):not([type=submit])");
+}
+
+function requirementBlocks() {
+  return Array.from(document.querySelectorAll(".requirement-block"));
+}
+
+function focusedBlock() {
+  const active = document.activeElement;
+  return active && active.closest ? active.closest(".requirement-block") : null;
+}
+
+function focusBlock(block) {
+  if (!block) return;
+  if (!block.hasAttribute("tabindex")) block.setAttribute("tabindex", "-1");
+  block.focus({ preventScroll: true });
+  block.scrollIntoView({ block: "center", behavior: "instant" });
+}
+
+function choose(block, value) {
+  // The objective row the focus is in (objective mode), else the requirement's own answer.
+  const active = document.activeElement;
+  const form = (active && active.closest && active.closest(".objective-form")) || block.querySelector(".answer-form");
+  const radio = form && form.querySelector(`input[type=radio][name$="-status"][value="${value}"]:not(:disabled)`);
+  if (!radio) return null;
+  if (!radio.checked) {
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  return form;
+}
+
+document.addEventListener("keydown", (evt) => {
+  if (evt.defaultPrevented || evt.repeat || evt.ctrlKey || evt.metaKey || evt.altKey || evt.shiftKey) return;
+  if (evt.isComposing || typingIn(evt.target)) return;
+  const key = (evt.key || "").toLowerCase();
+  if (!(key in ANSWER_KEYS) && key !== "j" && key !== "k") return;
+  const blocks = requirementBlocks();
+  if (!blocks.length) return;
+  const block = focusedBlock();
+  if (key === "j" || key === "k") {
+    evt.preventDefault();
+    const index = block ? blocks.indexOf(block) + (key === "j" ? 1 : -1) : 0;
+    focusBlock(blocks[Math.max(0, Math.min(blocks.length - 1, index))]);
+    return;
+  }
+  if (!block) return;
+  const form = choose(block, ANSWER_KEYS[key]);
+  if (!form) return;
+  evt.preventDefault();
+  if (form.classList.contains("objective-form")) return;
+  if (key === "a") {
+    const justification = block.querySelector("textarea[name$='-justification']");
+    if (justification && !justification.value.trim()) justification.focus();
+    return;
+  }
+  const next = blocks[blocks.indexOf(block) + 1];
+  if (next) focusBlock(next);
+});
