@@ -151,11 +151,11 @@ SKIPPED_TYPES = {"hidden", "submit", "button", "file", "reset", "image"}
 
 
 def controls(v: Visitor, form: WebElement) -> list[WebElement]:
-    """The controls a person can change: named, enabled, not the hidden template row of a table, not Delete."""
+    """The controls a person can change: named, enabled, not Delete."""
     return [el for el in v.find_all("input, textarea, select", form)
             if (name := el.get_attribute("name")) and el.is_enabled()
             and (el.get_attribute("type") or "").lower() not in SKIPPED_TYPES
-            and "__prefix__" not in name and not name.endswith("-DELETE")]
+            and not name.endswith("-DELETE")]
 
 
 def key(el: WebElement) -> str:
