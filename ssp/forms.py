@@ -197,7 +197,7 @@ ProviderFormSet = _formset(ServiceProvider, ["name", "service", "responsibility"
 
 def table_helper() -> FormHelper:
     helper = FormHelper()
-    helper.template = "bootstrap5/table_inline_formset.html"
+    helper.template = "ssp/_table_formset.html"
     helper.form_tag = False
     helper.disable_csrf = True
     return helper

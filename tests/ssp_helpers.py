@@ -307,8 +307,6 @@ def fill_everything():
 
     def fill(el) -> str | None:
         name, seed = el.get("name"), next(seeds)
-        if "__prefix__" in name:
-            return None  # the hidden template row (crispy's empty form): sent as the page has it, empty
         field = model_field(name)
         if isinstance(field, models.EmailField):
             return f"person{seed}@example.com"
@@ -345,6 +343,6 @@ def refusal(response) -> tuple[int, list[str]]:
 
 def most_fields(form_class, tables: list[str], *, named_buttons: int = 1) -> int:
     """What a page posts at most, from the definitions: the CSRF token, the form's fields, the pressed button, and per
-    table its 4 management fields and (ROWS_MAX + the template row) x (its fields + id, plan id, Delete)."""
-    rows = sum(4 + (ROWS_MAX + 1) * (len(ROW_FORMSETS[t].form.base_fields) + 3) for t in tables)
+    table its 4 management fields and ROWS_MAX x (its fields + id, plan id, Delete)."""
+    rows = sum(4 + ROWS_MAX * (len(ROW_FORMSETS[t].form.base_fields) + 3) for t in tables)
     return 1 + len(form_class.base_fields) + named_buttons + rows

@@ -107,6 +107,18 @@ def _routes_for(target_name: str) -> list[Route]:
     return routes
 
 
+def object_urls(target_name: str, target: dict) -> list[tuple[str, str]]:
+    """(route name, URL) of every object route of a ``world`` target, as the walks below fill them (the browser
+    walk in test_browser_every_page.py opens the same list)."""
+    return [(route.name, fill(route.pattern, _values(route, target))) for route in _routes_for(target_name)]
+
+
+def public_urls() -> list[tuple[str, str]]:
+    """(route name, URL) of every route outside the admin that names no object and holds no bearer secret."""
+    return [(route.name, fill(route.pattern, _values(route, {}))) for route in all_routes()
+            if not route.is_admin and not route.kwargs & (OBJECT_KWARGS | CAPABILITY_KWARGS)]
+
+
 def test_every_route_outside_the_admin_has_a_name_and_only_known_kwargs():
     for route in all_routes():
         if route.is_admin:

@@ -205,6 +205,17 @@ function savesOnChange(form) {
   return !!form && form.hasAttribute("hx-post") && /(^|,)\s*change\b/.test(form.getAttribute("hx-trigger") || "");
 }
 
+// A date typed from the keyboard (month, day, then the year's digits one by one) is a whole date after each digit
+// of the year: 0002, 0020, 0203, 2030. Each would be saved and refused as a date in the past before the last digit
+// comes. No one plans anything in the first millennium: such a value is a date still being typed, and its change
+// goes no further (neither to htmx, nor to the watch on unsaved changes below) until the year is complete.
+document.addEventListener("change", (evt) => {
+  const field = evt.target;
+  if (field.matches && field.matches("input[type=date]") && /^0\d{3}-/.test(field.value)) {
+    evt.stopImmediatePropagation();
+  }
+}, true);
+
 // Capture: noted before htmx's own listener on the form sends the save (or schedules it after the delay).
 document.addEventListener("change", (evt) => {
   const form = evt.target.closest && evt.target.closest("form");
