@@ -2,12 +2,14 @@
 form), and an answer's history."""
 
 from django.contrib import messages
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from controls.models import Family, Objective, Requirement
+from controls.models import Requirement
+from controls.snapshot import CatalogSnapshot
+from controls.snapshot import current as current_catalog
 
 from . import scoring
 from .access import READ, WRITE, get_assessment_for_user, private, require_methods
@@ -22,36 +24,27 @@ from .writes import StaleWrite, save_answer, save_objective_answer
 MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_not_allowed"})
 
 
-def _family_names() -> dict[str, str]:
-    return dict(Family.objects.values_list("code", "name"))
-
-
 def _family_context(request: HttpRequest, assessment: Assessment, code: str,
-                    bound: dict[str, dict] | None = None) -> dict:
+                    bound: dict[str, dict] | None = None, catalog: CatalogSnapshot | None = None) -> dict:
     """Everything the family page shows; 404 for a family with nothing in this assessment's scope.
 
     ``bound`` maps a NIST id to row overrides (a bound form and a conflict) to show instead of the stored answer.
-    Queries, whatever the number of answers: families, the family's requirements, their objectives, the answers
-    (+ objective answers in objective mode), catalog_rules' two, and the hints (the ISO head start's).
+    Queries, whatever the number of answers: the catalog revision (unless ``catalog`` is given; the families, the
+    requirements with their objectives and the scoring rules are kept in memory per revision), the answers
+    (+ objective answers in objective mode), and the hints (the ISO head start's).
     """
     bound = bound or {}
-    families = {f.code: f for f in Family.objects.all()}
-    fam = families.get(code)
+    catalog = catalog or current_catalog()
+    fam = catalog.family_by_code.get(code)
     if fam is None:
         raise Http404("No such family")
-    requirements = list(
-        Requirement.objects.filter(family=fam)
-        .order_by("position")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position")))
-    )
+    requirements = catalog.family_requirements(code)
     if assessment.target_level == TargetLevel.L1:
         requirements = [r for r in requirements if r.level1_id]
     if not requirements:
         raise Http404("No requirement of this family is in a Level 1 assessment")
-    for req in requirements:
-        req.family = fam  # the rows link back to the family: no query per row
     answers, objective_answers = load_answers(assessment)
-    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
+    result = score_answers(assessment, catalog_rules(catalog), (answers, objective_answers))
     statuses = {i.rule.nist_id: i for i in result.items}
     rows = [
         _row(assessment, req, answers.get(req.pk), objective_answers, statuses.get(req.nist_id),
@@ -61,11 +54,12 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
     hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
     for row in rows:
         row["hints"] = hints.get(row["requirement"].nist_id, [])
-    progress = family_progress(result, {c: f.name for c, f in families.items()})
+    progress = family_progress(result, catalog.family_names)
     codes = [f["code"] for f in progress]
     index = codes.index(fam.code)
     return {
         "assessment": assessment, "family": fam, "rows": rows, "result": result, "families": progress,
+        "catalog": catalog,
         "previous_family": codes[index - 1] if index > 0 else None,
         "next_family": codes[index + 1] if index + 1 < len(codes) else None,
     }
@@ -113,20 +107,20 @@ def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     return render(request, "assessments/family.html", _family_context(request, assessment, code))
 
 
-def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requirement, *, answers: dict,
-                       objective_answers: dict, status: int, **row) -> HttpResponse:
+def _requirement_block(request: HttpRequest, assessment: Assessment, catalog: CatalogSnapshot, req: Requirement, *,
+                       answers: dict, objective_answers: dict, status: int, **row) -> HttpResponse:
     """Answer to an htmx save: the requirement's block, plus the score box and progress out of band.
 
-    ``req`` comes with its family and prefetched objectives, ``answers`` and ``objective_answers`` as stored after
-    the save: the block costs catalog_rules' two queries, the family names and the hints (the ISO head start's).
+    ``req`` comes from ``catalog``, ``answers`` and ``objective_answers`` as stored after the save: the block costs
+    one query, the hints (the ISO head start's).
     """
-    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
+    result = score_answers(assessment, catalog_rules(catalog), (answers, objective_answers))
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
     block = _row(assessment, req, answers.get(req.pk), objective_answers, item, **row)
     block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
     return render(request, "assessments/family.html#answer_response", {
         "assessment": assessment, "row": block, "result": result, "family": req.family,
-        "families": family_progress(result, _family_names()),
+        "families": family_progress(result, catalog.family_names), "catalog": catalog,
     }, status=status)
 
 
@@ -146,12 +140,10 @@ def _requirement_in_scope(assessment: Assessment, req: Requirement) -> None:
         raise Http404("Not in this assessment's scope")
 
 
-def _requirement_for_save(assessment: Assessment, nist_id: str) -> Requirement:
-    req = get_object_or_404(
-        Requirement.objects.select_related("family")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position"))),
-        nist_id=nist_id,
-    )
+def _requirement_for_save(assessment: Assessment, catalog: CatalogSnapshot, nist_id: str) -> Requirement:
+    req = catalog.requirement_by_nist_id.get(nist_id)
+    if req is None:
+        raise Http404("No such requirement")
     _requirement_in_scope(assessment, req)
     return req
 
@@ -161,12 +153,14 @@ def _requirement_for_save(assessment: Assessment, nist_id: str) -> Requirement:
 def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
     """Save one requirement's answer (htmx: reply with its block; plain form: redirect back to it).
 
-    Queries, whatever the number of answers: the requirement with its family, its objectives, the answers
-    (+ objective answers in objective mode), the write (see save_answer), then for htmx the block's (see
-    _requirement_block). The answers are read once, before the write, and the saved row replaces its old self.
+    Queries, whatever the number of answers: the catalog revision (the requirement, its family and objectives are
+    in memory), the answers (+ objective answers in objective mode), the write (see save_answer), then for htmx the
+    block's (see _requirement_block). The answers are read once, before the write, and the saved row replaces its
+    old self.
     """
     assessment = get_assessment_for_user(request, public_id)
-    req = _requirement_for_save(assessment, nist_id)
+    catalog = current_catalog()
+    req = _requirement_for_save(assessment, catalog, nist_id)
     answers, objective_answers = load_answers(assessment)
     stored = answers.get(req.pk)
     form = AnswerForm(request.POST, requirement=req, stored=stored, objective_mode=assessment.objective_mode)
@@ -196,14 +190,14 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
                 messages.success(request, f"Saved {req.nist_id}.")
                 return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
             _keep(answers, req, saved)
-            return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
-                                      status=200, saved=True)
+            return _requirement_block(request, assessment, catalog, req, answers=answers,
+                                      objective_answers=objective_answers, status=200, saved=True)
     status = 409 if conflict is not None else _error_status(form)
     if request.htmx:
-        return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
-                                  status=status, form=form, conflict=conflict)
+        return _requirement_block(request, assessment, catalog, req, answers=answers,
+                                  objective_answers=objective_answers, status=status, form=form, conflict=conflict)
     ctx = _family_context(request, assessment, req.family.code,
-                          bound={req.nist_id: {"form": form, "conflict": conflict}})
+                          bound={req.nist_id: {"form": form, "conflict": conflict}}, catalog=catalog)
     return render(request, "assessments/family.html", ctx, status=status)
 
 
@@ -219,16 +213,18 @@ def _keep(answers: dict[int, Answer], req: Requirement, row: Answer | None) -> N
 @private
 @require_methods(*WRITE)
 def save_objective_view(request: HttpRequest, public_id: str, objective_id: str) -> HttpResponse:
-    """Save one objective's answer; the same queries as save_answer_view, plus the objective."""
+    """Save one objective's answer; the same queries as save_answer_view (the objective is in memory too)."""
     assessment = get_assessment_for_user(request, public_id)
     if not assessment.objective_mode:
         raise Http404("Objective answers are not enabled for this assessment")
-    objective = get_object_or_404(Objective.objects.select_related("requirement__family"), objective_id=objective_id)
+    catalog = current_catalog()
+    objective = catalog.objective_by_id.get(objective_id)
+    if objective is None:
+        raise Http404("No such objective")
     req = objective.requirement
     if req.nist_id == scoring.SSP_REQUIREMENT:
         raise Http404("3.12.4 is answered as a whole")
     _requirement_in_scope(assessment, req)
-    prefetch_related_objects([req], Prefetch("objectives", queryset=Objective.objects.order_by("position")))
     answers, objective_answers = load_answers(assessment)
     form = ObjectiveAnswerForm(request.POST, objective_id=objective_id)
     error, status = "", 200
@@ -253,7 +249,7 @@ def save_objective_view(request: HttpRequest, public_id: str, objective_id: str)
         if error:
             messages.error(request, error)
         return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{req.nist_id}")
-    return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
+    return _requirement_block(request, assessment, catalog, req, answers=answers, objective_answers=objective_answers,
                               status=status, saved=not error, objective_errors={objective.pk: error} if error else None)
 
 

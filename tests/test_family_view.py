@@ -175,13 +175,13 @@ def test_the_questionnaire_page_makes_the_same_queries_with_no_answer_and_with_a
     assessment = start(client)
     Answer.objects.filter(assessment=assessment).delete()
     url = family_url(assessment, "AC")
-    # 1 session, 2 assessment (access check), 3 families, 4 the family's requirements, 5 their objectives,
-    # 6 the assessment's answers, 7-8 catalog_rules (objectives; requirements with their family),
-    # 9 the ISO 27001 head-start hints for the family's requirements.
-    with django_assert_num_queries(9):
+    # 1 session, 2 assessment (access check), 3 the catalog revision (families, requirements, objectives and the
+    # scoring rules are in memory per revision: controls/snapshot.py), 4 the assessment's answers, 5 the ISO 27001
+    # head-start hints for the family's requirements.
+    with django_assert_num_queries(5):
         assert client.get(url).status_code == 200
     assert answer_all(assessment) == 110
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(5):
         response = client.get(url)
     assert by_testid(html(response), "score") == "110"
 
@@ -190,12 +190,12 @@ def test_the_objective_mode_page_adds_one_query_whatever_the_number_of_answers(c
     assessment = start(client, objective_mode="on")
     url = family_url(assessment, "AC")
     # As above, plus the objective answers.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(6):
         client.get(url)
     answer_all(assessment)
     ObjectiveAnswer.objects.bulk_create(ObjectiveAnswer(assessment=assessment, objective=o, status="met")
                                         for o in Objective.objects.all())
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(6):
         response = client.get(url)
     assert by_testid(html(response), "score") == "110"
 
