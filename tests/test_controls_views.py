@@ -1,5 +1,9 @@
+import re
+
 import pytest
 from django.urls import reverse
+
+from controls.models import Family, Requirement
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +74,13 @@ def test_pages_carry_a_strict_csp_and_no_external_resources(client):
     assert "http://" not in body.replace("http://www.w3.org", "") and "https://" not in body
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert "not legal advice" in body
+
+
+def test_the_catalog_lists_each_family_once_in_catalog_order(client):
+    # Grouped by family in the order of the catalog (on PostgreSQL an aggregate query once listed them in any order,
+    # so a family could appear in several pieces).
+    body = client.get(reverse("controls:catalog")).content.decode()
+    headings = re.findall(r'<h2 class="h5 mt-4" id="family-([A-Z]{2})"', body)
+    assert headings == list(Family.objects.order_by("position").values_list("code", flat=True))
+    listed = re.findall(r'<a href="/controls/(3\.\d+\.\d+)/">', body)
+    assert listed == list(Requirement.objects.order_by("position").values_list("nist_id", flat=True))
