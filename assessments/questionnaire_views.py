@@ -20,7 +20,7 @@ from .access import READ, WRITE, get_assessment_for_user, private, require_metho
 from .forms import AnswerForm, ObjectiveAnswerForm
 from .hints import hints_for
 from .models import ANSWER_FIELDS, Answer, AnswerStatus, Assessment, ObjectiveAnswer, TargetLevel
-from .records import catalog_rules, load_answers, score_answers
+from .records import catalog_rules, load_answer_rows, score_statuses
 from .report import family_progress
 from .writes import StaleWrite, save_answer, save_objective_answer
 
@@ -58,8 +58,9 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
 
     ``bound`` maps a NIST id to row overrides (a bound form and a conflict) to show instead of the stored answer.
     Queries, whatever the number of answers: the catalog revision (unless ``catalog`` is given; the families, the
-    requirements with their objectives and the scoring rules are kept in memory per revision), the answers
-    (+ objective answers in objective mode), and the hints (the ISO head start's).
+    requirements with their objectives and the scoring rules are kept in memory per revision), the answers (whole
+    rows only for this family's requirements: load_answer_rows; + objective answers in objective mode), and the
+    hints (the ISO head start's).
     """
     bound = bound or {}
     catalog = catalog or current_catalog()
@@ -71,12 +72,12 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
         requirements = [r for r in requirements if r.level1_id]
     if not requirements:
         raise Http404("No requirement of this family is in a Level 1 assessment")
-    answers, objective_answers = load_answers(assessment)
-    result = score_answers(assessment, catalog_rules(catalog), (answers, objective_answers))
-    statuses = {i.rule.nist_id: i for i in result.items}
+    statuses, answers, objective_answers = load_answer_rows(assessment, catalog, {r.pk for r in requirements})
+    result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
+    items = {i.rule.nist_id: i for i in result.items}
     paths = _Paths(assessment.public_id)
     rows = [
-        _row(assessment, req, answers.get(req.pk), objective_answers, statuses.get(req.nist_id), paths,
+        _row(assessment, req, answers.get(req.pk), objective_answers, items.get(req.nist_id), paths,
              **bound.get(req.nist_id, {}))
         for req in requirements
     ]
@@ -139,13 +140,14 @@ def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
 
 
 def _requirement_block(request: HttpRequest, assessment: Assessment, catalog: CatalogSnapshot, req: Requirement, *,
-                       answers: dict, objective_answers: dict, status: int, **row) -> HttpResponse:
+                       stored: tuple[dict, dict, dict], status: int, **row) -> HttpResponse:
     """Answer to an htmx save: the requirement's block, plus the score box and progress out of band.
 
-    ``req`` comes from ``catalog``, ``answers`` and ``objective_answers`` as stored after the save: the block costs
-    one query, the hints (the ISO head start's).
+    ``req`` comes from ``catalog``, ``stored`` is what load_answer_rows read, as stored after the save: the block
+    costs one query, the hints (the ISO head start's).
     """
-    result = score_answers(assessment, catalog_rules(catalog), (answers, objective_answers))
+    statuses, answers, objective_answers = stored
+    result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
     block = _row(assessment, req, answers.get(req.pk), objective_answers, item, _Paths(assessment.public_id), **row)
     block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
@@ -185,15 +187,15 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
     """Save one requirement's answer (htmx: reply with its block; plain form: redirect back to it).
 
     Queries, whatever the number of answers: the catalog revision (the requirement, its family and objectives are
-    in memory), the answers (+ objective answers in objective mode), the write (see save_answer), then for htmx the
-    block's (see _requirement_block). The answers are read once, before the write, and the saved row replaces its
-    old self.
+    in memory), the answers (whole only this requirement's: load_answer_rows; + objective answers in objective
+    mode), the write (see save_answer), then for htmx the block's (see _requirement_block). The answers are read
+    once, before the write, and the saved row replaces its old self.
     """
     assessment = get_assessment_for_user(request, public_id)
     catalog = current_catalog()
     req = _requirement_for_save(assessment, catalog, nist_id)
-    answers, objective_answers = load_answers(assessment)
-    stored = answers.get(req.pk)
+    loaded = load_answer_rows(assessment, catalog, {req.pk})
+    stored = loaded[1].get(req.pk)
     form = AnswerForm(request.POST, requirement=req, stored=stored, objective_mode=assessment.objective_mode)
     conflict = None
     if form.is_valid():
@@ -211,7 +213,7 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
             # Nothing was written. Show what is stored now next to what the user typed; the form now carries
             # the stored version, so saving again deliberately replaces the other one.
             conflict = stale.current or Answer(assessment=assessment, requirement=req, version=0)
-            _keep(answers, req, stale.current)
+            _keep(loaded, req, stale.current)
             data = request.POST.copy()
             data[form.add_prefix("version")] = str(conflict.version)
             form = AnswerForm(data, requirement=req, stored=stale.current, objective_mode=assessment.objective_mode)
@@ -220,25 +222,27 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
             if not request.htmx:
                 messages.success(request, f"Saved {req.nist_id}.")
                 return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
-            _keep(answers, req, saved)
-            return _requirement_block(request, assessment, catalog, req, answers=answers,
-                                      objective_answers=objective_answers, status=200, saved=True)
+            _keep(loaded, req, saved)
+            return _requirement_block(request, assessment, catalog, req, stored=loaded, status=200, saved=True)
     status = 409 if conflict is not None else _error_status(form)
     if request.htmx:
-        return _requirement_block(request, assessment, catalog, req, answers=answers,
-                                  objective_answers=objective_answers, status=status, form=form, conflict=conflict)
+        return _requirement_block(request, assessment, catalog, req, stored=loaded, status=status, form=form,
+                                  conflict=conflict)
     ctx = _family_context(request, assessment, req.family.code,
                           bound={req.nist_id: {"form": form, "conflict": conflict}}, catalog=catalog)
     return render(request, "assessments/family.html", ctx, status=status)
 
 
-def _keep(answers: dict[int, Answer], req: Requirement, row: Answer | None) -> None:
-    """Put the row now stored for ``req`` (None: nothing is) into answers loaded by ``load_answers``."""
+def _keep(stored: tuple[dict, dict, dict], req: Requirement, row: Answer | None) -> None:
+    """Put the row now stored for ``req`` (None: nothing is) into what ``load_answer_rows`` read."""
+    statuses, answers, _ = stored
     if row is None:
         answers.pop(req.pk, None)
+        statuses.pop(req.nist_id, None)
     else:
         row.nist_id = req.nist_id
         answers[req.pk] = row
+        statuses[req.nist_id] = row.status
 
 
 @private
@@ -256,7 +260,8 @@ def save_objective_view(request: HttpRequest, public_id: str, objective_id: str)
     if req.nist_id == scoring.SSP_REQUIREMENT:
         raise Http404("3.12.4 is answered as a whole")
     _requirement_in_scope(assessment, req)
-    answers, objective_answers = load_answers(assessment)
+    stored = load_answer_rows(assessment, catalog, {req.pk})
+    objective_answers = stored[2]
     form = ObjectiveAnswerForm(request.POST, objective_id=objective_id)
     error, status = "", 200
     if form.is_valid():
@@ -280,8 +285,8 @@ def save_objective_view(request: HttpRequest, public_id: str, objective_id: str)
         if error:
             messages.error(request, error)
         return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{req.nist_id}")
-    return _requirement_block(request, assessment, catalog, req, answers=answers, objective_answers=objective_answers,
-                              status=status, saved=not error, objective_errors={objective.pk: error} if error else None)
+    return _requirement_block(request, assessment, catalog, req, stored=stored, status=status, saved=not error,
+                              objective_errors={objective.pk: error} if error else None)
 
 
 @private

@@ -2,6 +2,8 @@
 the exports, the SSP, the JSON import and ``manage.py sprs_score`` all come through here), and the catalog as
 scoring rules. Reads only."""
 
+from collections.abc import Collection
+
 from django.db.models import F
 
 from controls.snapshot import CatalogSnapshot
@@ -9,6 +11,9 @@ from controls.snapshot import current as current_catalog
 
 from . import scoring
 from .models import Answer, AnswerStatus, Assessment, ObjectiveAnswer
+
+# Every column of an answer row, in the model's order (load_answer_rows reads them as values).
+ANSWER_COLUMNS = [f.attname for f in Answer._meta.concrete_fields]
 
 # An assessment's stored answers, as ``load_answers`` reads them: answers by requirement pk (each row carrying
 # ``nist_id``), objective answers by objective pk (each carrying ``nist_id`` and ``oid``, the objective id).
@@ -62,6 +67,43 @@ def answers_for_scoring(assessment: Assessment, stored: StoredAnswers) -> dict[s
     for o in objective_answers.values():
         by_req.setdefault(o.nist_id, {})[o.oid] = o.status
     return scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode)
+
+
+def load_answer_rows(assessment: Assessment, catalog: CatalogSnapshot, whole: Collection[int]
+                     ) -> tuple[dict[str, str], dict[int, Answer], dict[int, ObjectiveAnswer]]:
+    """What a page about a few requirements needs: every answer's status by NIST id (for the score), the whole rows
+    of the requirements ``whole`` (by pk; the others' rows are read but never made objects), and in objective mode
+    every objective answer as ``load_answers`` gives them. One query (two in objective mode), whatever the number of
+    answers; the NIST and objective ids come from ``catalog``."""
+    columns = ANSWER_COLUMNS
+    status_at, requirement_at = columns.index("status"), columns.index("requirement_id")
+    statuses: dict[str, str] = {}
+    rows: dict[int, Answer] = {}
+    query = Answer.objects.filter(assessment=assessment)
+    for values in query.values_list(*columns):
+        requirement_id = values[requirement_at]
+        nist_id = catalog.requirement_by_pk[requirement_id].nist_id
+        statuses[nist_id] = values[status_at]
+        if requirement_id in whole:
+            row = rows[requirement_id] = Answer.from_db(query.db, columns, values)
+            row.nist_id = nist_id
+    objective_answers: dict[int, ObjectiveAnswer] = {}
+    if assessment.objective_mode:
+        for row in ObjectiveAnswer.objects.filter(assessment=assessment):
+            objective = catalog.objective_by_pk[row.objective_id]
+            row.nist_id, row.oid = objective.requirement.nist_id, objective.objective_id
+            objective_answers[row.objective_id] = row
+    return statuses, rows, objective_answers
+
+
+def score_statuses(assessment: Assessment, rules: list[scoring.Rule], statuses: dict[str, str],
+                   objective_answers: dict[int, ObjectiveAnswer]) -> scoring.Result:
+    """The score of what ``load_answer_rows`` read (no query)."""
+    by_req: dict[str, dict[str, str]] = {}
+    for o in objective_answers.values():
+        by_req.setdefault(o.nist_id, {})[o.oid] = o.status
+    return scoring.score(rules, scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode),
+                         assessment.level)
 
 
 def answers_with_details(assessment: Assessment, catalog: CatalogSnapshot, fields: tuple[str, ...] = ()
