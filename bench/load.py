@@ -389,8 +389,10 @@ def main() -> int:
     print_table(rows)
     print(f"\nratio = requests/s over the bare view's measured just before, median of {ROUNDS} rounds (spread: half the"
           f"\nrange over the median); req/s, p50, p99: medians of the rounds; CPU ms, DB ms: CPU time per request of"
-          f"\nthe gunicorn workers and of PostgreSQL's backends; worker MB = peak RSS of one gunicorn worker;"
-          f"\ngunicorn log: {log}; total {time.monotonic() - started:.0f} s")
+          f"\nthe gunicorn workers and of PostgreSQL's backends; CPU ratio: the bare view's CPU ms + DB ms over the"
+          f"\nmeasure's, in the same rounds (what a request costs, whatever share of the machine the server got);"
+          f"\nworker MB = peak RSS of one gunicorn worker; gunicorn log: {log};"
+          f" total {time.monotonic() - started:.0f} s")
     crashes = [f"{r.name}: {r.server_errors} 5xx" for r in rows if r.server_errors]
     for problem in crashes + failures:
         print(f"FAIL {problem}")

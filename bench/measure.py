@@ -27,6 +27,9 @@ class Measure:
     # Interleaved rounds: this measure's ratio to the bare view measured just before it, round by round.
     ratios: list[float] = field(default_factory=list)
     p99s: list[float] = field(default_factory=list)
+    # The same rounds' ratio of server CPU per request (gunicorn workers + PostgreSQL): the bare view's over this
+    # measure's. It does not move with the share of the machine the server got, only with what a request costs.
+    cpu_ratios: list[float] = field(default_factory=list)
 
     def crashed(self, status: int) -> bool:
         return status >= 500 and not (self.guarded and status == 503)
@@ -63,6 +66,8 @@ def combine(name: str, runs: list[Measure], bares: list[Measure]) -> Measure:
         worker_mb=max(r.worker_mb for r in runs), requests=sum(r.requests for r in runs),
         cpu_ms=median(r.cpu_ms for r in runs), db_cpu_ms=median(r.db_cpu_ms for r in runs),
         ratios=[r.rps / b.rps for r, b in zip(runs, bares, strict=True)], p99s=[r.p99_ms for r in runs],
+        cpu_ratios=[(b.cpu_ms + b.db_cpu_ms) / (r.cpu_ms + r.db_cpu_ms) for r, b in zip(runs, bares, strict=True)
+                    if r.cpu_ms + r.db_cpu_ms > 0],
     )
 
 
@@ -72,7 +77,8 @@ def ratio(rps: float, baseline: float) -> str:
 
 def print_table(rows: list[Measure]) -> None:
     header = (f"{'measure':<38} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'spread':>7} "
-              f"{'CPU ms':>6} {'DB ms':>5} {'5xx':>4} {'other non-2xx':<20} {'queries':>7} {'worker MB':>9}")
+              f"{'CPU ms':>6} {'DB ms':>5} {'CPU ratio':>10} {'5xx':>4} {'other non-2xx':<20} {'queries':>7} "
+              f"{'worker MB':>9}")
     print(header)
     print("-" * len(header))
     for m in rows:
@@ -80,12 +86,15 @@ def print_table(rows: list[Measure]) -> None:
         text = " ".join(f"{s}x{c}" for s, c in other.items()) + (f" socket-errors x{m.errors}" if m.errors else "")
         value = m.ratio
         spread_text = f"±{100 * spread(m.ratios):.0f}%" if len(m.ratios) > 1 else ""
+        cpu_text = (f"{statistics.median(m.cpu_ratios):.3f} ±{100 * spread(m.cpu_ratios):.0f}%"
+                    if m.cpu_ratios else "")
         print(f"{m.name:<38} {m.rps:>7.1f} {m.p50_ms:>7.1f} {m.p99_ms:>7.1f} "
               f"{f'{value:.3f}' if value is not None else 'n/a':>6} {spread_text:>7} "
-              f"{m.cpu_ms:>6.1f} {m.db_cpu_ms:>5.1f} {m.server_errors:>4} {text:<20} "
+              f"{m.cpu_ms:>6.1f} {m.db_cpu_ms:>5.1f} {cpu_text:>10} {m.server_errors:>4} {text:<20} "
               f"{m.queries if m.queries is not None else '':>7} {m.worker_mb:>9.0f}")
         if m.ratios and len(m.ratios) > 1:
             print(f"    ratio by round: {' '.join(f'{r:.3f}' for r in m.ratios)}; "
+                  f"CPU ratio by round: {' '.join(f'{r:.3f}' for r in m.cpu_ratios)}; "
                   f"p99 by round: {' '.join(f'{p:.0f}' for p in m.p99s)} ms")
         if m.note:
             print(f"    {m.note}")

@@ -92,7 +92,7 @@ def interleaved(master: int, base: str, database: str, targets: list[Target],
             runs[target.name].append(target.run(master, base, database, f"{target.name} (round {n})"))
     every_bare = [b for target in targets for b in bares[target.name]]
     bare = combine(f"bare Django view (baseline){label}", every_bare, every_bare)
-    bare.ratios, bare.p99s = [], []
+    bare.ratios, bare.p99s, bare.cpu_ratios = [], [], []
     bare.note = (f"{len(every_bare)} runs, one before each page's: {min(b.rps for b in every_bare):.0f}-"
                  f"{max(b.rps for b in every_bare):.0f} req/s (±{100 * spread([b.rps for b in every_bare]):.0f}%)")
     rows = []
