@@ -1,15 +1,11 @@
 """The questionnaire: a family's page of questions, saving one answer or one objective's answer (htmx or a plain
 form), and an answer's history."""
 
-from collections.abc import Callable
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import RFC3986_SUBDELIMS
 
 from controls.models import Requirement
 from controls.snapshot import CatalogSnapshot
@@ -20,27 +16,13 @@ from .access import READ, WRITE, get_assessment_for_user, private, require_metho
 from .forms import AnswerForm, ObjectiveAnswerForm
 from .hints import hints_for
 from .models import ANSWER_FIELDS, Answer, AnswerStatus, Assessment, ObjectiveAnswer, TargetLevel
+from .paths import path_for_each, with_family_paths
 from .records import catalog_rules, load_answer_rows, score_statuses
 from .report import family_progress
 from .writes import StaleWrite, save_answer, save_objective_answer
 
 # Form errors none of our pages can cause: a tampered or broken request gets 400, a rule broken by an answer 422.
 MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_not_allowed"})
-
-
-def path_for_each(route: str, public_id: str, sample: str) -> Callable[[str], str]:
-    """``reverse(route, args=[public_id, x])`` for each x of the same kind as ``sample`` (a NIST or objective id): the
-    route reversed once, then x quoted as reverse() quotes it in place of the sample, the path's one segment that
-    varies. A page needs two or more per requirement, and each reverse() costs about a tenth of a millisecond."""
-    path = reverse(route, args=[public_id, sample])
-    head, found, tail = path.rpartition(f"/{_quote(sample)}/")
-    if not found:
-        return lambda x: reverse(route, args=[public_id, x])
-    return lambda x: f"{head}/{_quote(x)}/{tail}"
-
-
-def _quote(segment: str) -> str:
-    return quote(segment, safe=RFC3986_SUBDELIMS + "/~:@")  # what reverse() leaves unquoted
 
 
 class _Paths:
@@ -84,7 +66,7 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
     hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
     for row in rows:
         row["hints"] = hints.get(row["requirement"].nist_id, [])
-    progress = family_progress(result, catalog.family_names)
+    progress = with_family_paths(family_progress(result, catalog.family_names), assessment.public_id)
     codes = [f["code"] for f in progress]
     index = codes.index(fam.code)
     return {
@@ -153,7 +135,8 @@ def _requirement_block(request: HttpRequest, assessment: Assessment, catalog: Ca
     block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
     return render(request, "assessments/family.html#answer_response", {
         "assessment": assessment, "row": block, "result": result, "family": req.family,
-        "families": family_progress(result, catalog.family_names), "catalog": catalog,
+        "families": with_family_paths(family_progress(result, catalog.family_names), assessment.public_id),
+        "catalog": catalog,
     }, status=status)
 
 

@@ -18,6 +18,7 @@ from .access import READ, WRITE, get_assessment_for_user, private, require_metho
 from .forms import IntakeForm, SprsDetailsForm
 from .models import Answer, SspState, today
 from .objective_mode import ObjectiveModeSwitch
+from .paths import with_family_paths
 from .plans import plan_versions
 from .records import answers_with_details, catalog_rules, has_ssp, score_assessment
 from .report import family_progress
@@ -37,7 +38,8 @@ def overview(request: HttpRequest, public_id: str) -> HttpResponse:
     if result.level is scoring.Level.L2 and not result.has_ssp and assessment.can_edit:
         plans = plan_versions(assessment.pk)
     return render(request, "assessments/overview.html", {
-        "assessment": assessment, "result": result, "families": family_progress(result, catalog.family_names),
+        "assessment": assessment, "result": result,
+        "families": with_family_paths(family_progress(result, catalog.family_names), assessment.public_id),
         "plans": plans,
     })
 

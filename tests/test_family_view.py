@@ -3,7 +3,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, ObjectiveAnswer
-from assessments.questionnaire_views import path_for_each
+from assessments.paths import path_for_each
 from controls.models import Family, Objective, Requirement
 
 from .personas import make_assessment
@@ -214,12 +214,13 @@ def test_the_plan_requirement_has_no_not_applicable_box_and_says_what_not_met_co
 
 
 def test_each_requirement_and_objective_path_is_what_reverse_gives():
-    # The page builds them from one reverse() per route (assessments/questionnaire_views.py, path_for_each).
+    # The page builds them from one reverse() per route (assessments/paths.py).
     public_id = "Ab_-0123456789xyzQ"
     for route, ids in (("assessments:answer", Requirement.objects.values_list("nist_id", flat=True)),
                        ("assessments:answer_history", Requirement.objects.values_list("nist_id", flat=True)),
-                       ("assessments:objective", Objective.objects.values_list("objective_id", flat=True))):
-        sample = "3.1.1[a]" if route == "assessments:objective" else "3.1.1"
+                       ("assessments:objective", Objective.objects.values_list("objective_id", flat=True)),
+                       ("assessments:family", Family.objects.values_list("code", flat=True))):
+        sample = {"assessments:objective": "3.1.1[a]", "assessments:family": "AC"}.get(route, "3.1.1")
         path = path_for_each(route, public_id, sample)
         for found in ids:
             assert path(found) == reverse(route, args=[public_id, found])
