@@ -145,6 +145,17 @@ def earliest_today() -> date:
     return (timezone.now() - timedelta(hours=12)).date()
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A choice field whose choices are constants (pairs of strings): each form's copy of the field gets its own list
+    of the same pairs instead of a deep copy of each (the questionnaire makes a form per requirement, or per
+    objective, on every page)."""
+
+    def __deepcopy__(self, memo: dict) -> "FixedChoiceField":
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = list(self._choices)
+        return result
+
+
 class MarkedBoundField(BoundField):
     """A field whose control, while it has errors, is marked as crispy-bootstrap5 marks the fields it renders:
     Bootstrap's ``is-invalid``, and ``aria-describedby`` naming its message (``<id>-error``, printed by the
@@ -162,7 +173,7 @@ class MarkedBoundField(BoundField):
 class AnswerForm(forms.Form):
     bound_field_class = MarkedBoundField
 
-    status = forms.ChoiceField(choices=[("", "Not answered")] + AnswerStatus.choices, required=False,
+    status = FixedChoiceField(choices=[("", "Not answered")] + AnswerStatus.choices, required=False,
                                widget=forms.RadioSelect)
     justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=TEXT_MAX,
                                     label="Why is it not applicable?")
@@ -224,7 +235,7 @@ class AnswerForm(forms.Form):
 
 
 class ObjectiveAnswerForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Not answered")] + ObjectiveAnswerStatus.choices, required=False,
+    status = FixedChoiceField(choices=[("", "Not answered")] + ObjectiveAnswerStatus.choices, required=False,
                                widget=forms.RadioSelect)
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 

@@ -2,19 +2,22 @@
 form), and an answer's history."""
 
 from django.contrib import messages
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from controls.models import Family, Objective, Requirement
+from controls.models import Requirement
+from controls.snapshot import CatalogSnapshot
+from controls.snapshot import current as current_catalog
 
 from . import scoring
 from .access import READ, WRITE, get_assessment_for_user, private, require_methods
 from .forms import AnswerForm, ObjectiveAnswerForm
 from .hints import hints_for
 from .models import ANSWER_FIELDS, Answer, AnswerStatus, Assessment, ObjectiveAnswer, TargetLevel
-from .records import catalog_rules, load_answers, score_answers
+from .paths import path_for_each, with_family_paths
+from .records import catalog_rules, load_answer_rows, score_statuses
 from .report import family_progress
 from .rest_met_views import undo_offer
 from .writes import StaleWrite, save_answer, save_objective_answer
@@ -23,50 +26,53 @@ from .writes import StaleWrite, save_answer, save_objective_answer
 MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_not_allowed"})
 
 
-def _family_names() -> dict[str, str]:
-    return dict(Family.objects.values_list("code", "name"))
+class _Paths:
+    """The answer, history and objective paths of one assessment's requirement blocks (see path_for_each)."""
+
+    def __init__(self, public_id: str):
+        self.answer = path_for_each("assessments:answer", public_id, "3.1.1")
+        self.history = path_for_each("assessments:answer_history", public_id, "3.1.1")
+        self.objective = path_for_each("assessments:objective", public_id, "3.1.1[a]")
 
 
 def _family_context(request: HttpRequest, assessment: Assessment, code: str,
-                    bound: dict[str, dict] | None = None) -> dict:
+                    bound: dict[str, dict] | None = None, catalog: CatalogSnapshot | None = None) -> dict:
     """Everything the family page shows; 404 for a family with nothing in this assessment's scope.
 
     ``bound`` maps a NIST id to row overrides (a bound form and a conflict) to show instead of the stored answer.
-    Queries, whatever the number of answers: families, the family's requirements, their objectives, the answers
-    (+ objective answers in objective mode), catalog_rules' two, and the hints (the ISO head start's).
+    Queries, whatever the number of answers: the catalog revision (unless ``catalog`` is given; the families, the
+    requirements with their objectives and the scoring rules are kept in memory per revision), the answers (whole
+    rows only for this family's requirements: load_answer_rows; + objective answers in objective mode), and the
+    hints (the ISO head start's).
     """
     bound = bound or {}
-    families = {f.code: f for f in Family.objects.all()}
-    fam = families.get(code)
+    catalog = catalog or current_catalog()
+    fam = catalog.family_by_code.get(code)
     if fam is None:
         raise Http404("No such family")
-    requirements = list(
-        Requirement.objects.filter(family=fam)
-        .order_by("position")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position")))
-    )
+    requirements = catalog.family_requirements(code)
     if assessment.target_level == TargetLevel.L1:
         requirements = [r for r in requirements if r.level1_id]
     if not requirements:
         raise Http404("No requirement of this family is in a Level 1 assessment")
-    for req in requirements:
-        req.family = fam  # the rows link back to the family: no query per row
-    answers, objective_answers = load_answers(assessment)
-    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
-    statuses = {i.rule.nist_id: i for i in result.items}
+    statuses, answers, objective_answers = load_answer_rows(assessment, catalog, {r.pk for r in requirements})
+    result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
+    items = {i.rule.nist_id: i for i in result.items}
+    paths = _Paths(assessment.public_id)
     rows = [
-        _row(assessment, req, answers.get(req.pk), objective_answers, statuses.get(req.nist_id),
+        _row(assessment, req, answers.get(req.pk), objective_answers, items.get(req.nist_id), paths,
              **bound.get(req.nist_id, {}))
         for req in requirements
     ]
     hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
     for row in rows:
         row["hints"] = hints.get(row["requirement"].nist_id, [])
-    progress = family_progress(result, {c: f.name for c, f in families.items()})
+    progress = with_family_paths(family_progress(result, catalog.family_names), assessment.public_id)
     codes = [f["code"] for f in progress]
     index = codes.index(fam.code)
     return {
         "assessment": assessment, "family": fam, "rows": rows, "result": result, "families": progress,
+        "catalog": catalog,
         "previous_family": codes[index - 1] if index > 0 else None,
         "next_family": codes[index + 1] if index + 1 < len(codes) else None,
         "unanswered_here": sum(1 for row in rows if row["item"] is not None and not row["item"].answered),
@@ -74,7 +80,7 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
 
 
 def _row(assessment: Assessment, req: Requirement, answer: Answer | None, objective_answers: dict,
-         item: scoring.Item | None, form: AnswerForm | None = None, conflict: Answer | None = None,
+         item: scoring.Item | None, paths: _Paths, form: AnswerForm | None = None, conflict: Answer | None = None,
          saved: bool = False, objective_errors: dict[int, str] | None = None) -> dict:
     """One requirement block. ``req`` must have its objectives prefetched."""
     if form is None:
@@ -93,6 +99,7 @@ def _row(assessment: Assessment, req: Requirement, answer: Answer | None, object
             unanswered_objectives = unanswered_objectives or stored is None or not stored.status
             objectives.append({
                 "objective": obj,
+                "url": paths.objective(obj.objective_id),
                 "form": ObjectiveAnswerForm(
                     initial={"status": stored.status if stored else "", "version": stored.version if stored else 0},
                     objective_id=obj.objective_id,
@@ -105,7 +112,8 @@ def _row(assessment: Assessment, req: Requirement, answer: Answer | None, object
         answered_before = answer.get_status_display()
     return {"requirement": req, "answer": answer, "form": form, "item": item, "objectives": objectives,
             "conflict": conflict, "saved": saved, "has_history": answer is not None or answered_objectives,
-            "answered_before": answered_before}
+            "answered_before": answered_before, "answer_url": paths.answer(req.nist_id),
+            "history_url": paths.history(req.nist_id)}
 
 
 @private
@@ -117,20 +125,22 @@ def family(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     return render(request, "assessments/family.html", context)
 
 
-def _requirement_block(request: HttpRequest, assessment: Assessment, req: Requirement, *, answers: dict,
-                       objective_answers: dict, status: int, **row) -> HttpResponse:
+def _requirement_block(request: HttpRequest, assessment: Assessment, catalog: CatalogSnapshot, req: Requirement, *,
+                       stored: tuple[dict, dict, dict], status: int, **row) -> HttpResponse:
     """Answer to an htmx save: the requirement's block, plus the score box and progress out of band.
 
-    ``req`` comes with its family and prefetched objectives, ``answers`` and ``objective_answers`` as stored after
-    the save: the block costs catalog_rules' two queries, the family names and the hints (the ISO head start's).
+    ``req`` comes from ``catalog``, ``stored`` is what load_answer_rows read, as stored after the save: the block
+    costs one query, the hints (the ISO head start's).
     """
-    result = score_answers(assessment, catalog_rules(), (answers, objective_answers))
+    statuses, answers, objective_answers = stored
+    result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
-    block = _row(assessment, req, answers.get(req.pk), objective_answers, item, **row)
+    block = _row(assessment, req, answers.get(req.pk), objective_answers, item, _Paths(assessment.public_id), **row)
     block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
     return render(request, "assessments/family.html#answer_response", {
         "assessment": assessment, "row": block, "result": result, "family": req.family,
-        "families": family_progress(result, _family_names()),
+        "families": with_family_paths(family_progress(result, catalog.family_names), assessment.public_id),
+        "catalog": catalog,
     }, status=status)
 
 
@@ -150,12 +160,10 @@ def _requirement_in_scope(assessment: Assessment, req: Requirement) -> None:
         raise Http404("Not in this assessment's scope")
 
 
-def _requirement_for_save(assessment: Assessment, nist_id: str) -> Requirement:
-    req = get_object_or_404(
-        Requirement.objects.select_related("family")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.order_by("position"))),
-        nist_id=nist_id,
-    )
+def _requirement_for_save(assessment: Assessment, catalog: CatalogSnapshot, nist_id: str) -> Requirement:
+    req = catalog.requirement_by_nist_id.get(nist_id)
+    if req is None:
+        raise Http404("No such requirement")
     _requirement_in_scope(assessment, req)
     return req
 
@@ -165,14 +173,16 @@ def _requirement_for_save(assessment: Assessment, nist_id: str) -> Requirement:
 def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> HttpResponse:
     """Save one requirement's answer (htmx: reply with its block; plain form: redirect back to it).
 
-    Queries, whatever the number of answers: the requirement with its family, its objectives, the answers
-    (+ objective answers in objective mode), the write (see save_answer), then for htmx the block's (see
-    _requirement_block). The answers are read once, before the write, and the saved row replaces its old self.
+    Queries, whatever the number of answers: the catalog revision (the requirement, its family and objectives are
+    in memory), the answers (whole only this requirement's: load_answer_rows; + objective answers in objective
+    mode), the write (see save_answer), then for htmx the block's (see _requirement_block). The answers are read
+    once, before the write, and the saved row replaces its old self.
     """
     assessment = get_assessment_for_user(request, public_id)
-    req = _requirement_for_save(assessment, nist_id)
-    answers, objective_answers = load_answers(assessment)
-    stored = answers.get(req.pk)
+    catalog = current_catalog()
+    req = _requirement_for_save(assessment, catalog, nist_id)
+    loaded = load_answer_rows(assessment, catalog, {req.pk})
+    stored = loaded[1].get(req.pk)
     form = AnswerForm(request.POST, requirement=req, stored=stored, objective_mode=assessment.objective_mode)
     conflict = None
     if form.is_valid():
@@ -190,7 +200,7 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
             # Nothing was written. Show what is stored now next to what the user typed; the form now carries
             # the stored version, so saving again deliberately replaces the other one.
             conflict = stale.current or Answer(assessment=assessment, requirement=req, version=0)
-            _keep(answers, req, stale.current)
+            _keep(loaded, req, stale.current)
             data = request.POST.copy()
             data[form.add_prefix("version")] = str(conflict.version)
             form = AnswerForm(data, requirement=req, stored=stale.current, objective_mode=assessment.objective_mode)
@@ -199,41 +209,46 @@ def save_answer_view(request: HttpRequest, public_id: str, nist_id: str) -> Http
             if not request.htmx:
                 messages.success(request, f"Saved {req.nist_id}.")
                 return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{nist_id}")
-            _keep(answers, req, saved)
-            return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
-                                      status=200, saved=True)
+            _keep(loaded, req, saved)
+            return _requirement_block(request, assessment, catalog, req, stored=loaded, status=200, saved=True)
     status = 409 if conflict is not None else _error_status(form)
     if request.htmx:
-        return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
-                                  status=status, form=form, conflict=conflict)
+        return _requirement_block(request, assessment, catalog, req, stored=loaded, status=status, form=form,
+                                  conflict=conflict)
     ctx = _family_context(request, assessment, req.family.code,
-                          bound={req.nist_id: {"form": form, "conflict": conflict}})
+                          bound={req.nist_id: {"form": form, "conflict": conflict}}, catalog=catalog)
     return render(request, "assessments/family.html", ctx, status=status)
 
 
-def _keep(answers: dict[int, Answer], req: Requirement, row: Answer | None) -> None:
-    """Put the row now stored for ``req`` (None: nothing is) into answers loaded by ``load_answers``."""
+def _keep(stored: tuple[dict, dict, dict], req: Requirement, row: Answer | None) -> None:
+    """Put the row now stored for ``req`` (None: nothing is) into what ``load_answer_rows`` read."""
+    statuses, answers, _ = stored
     if row is None:
         answers.pop(req.pk, None)
+        statuses.pop(req.nist_id, None)
     else:
         row.nist_id = req.nist_id
         answers[req.pk] = row
+        statuses[req.nist_id] = row.status
 
 
 @private
 @require_methods(*WRITE)
 def save_objective_view(request: HttpRequest, public_id: str, objective_id: str) -> HttpResponse:
-    """Save one objective's answer; the same queries as save_answer_view, plus the objective."""
+    """Save one objective's answer; the same queries as save_answer_view (the objective is in memory too)."""
     assessment = get_assessment_for_user(request, public_id)
     if not assessment.objective_mode:
         raise Http404("Objective answers are not enabled for this assessment")
-    objective = get_object_or_404(Objective.objects.select_related("requirement__family"), objective_id=objective_id)
+    catalog = current_catalog()
+    objective = catalog.objective_by_id.get(objective_id)
+    if objective is None:
+        raise Http404("No such objective")
     req = objective.requirement
     if req.nist_id == scoring.SSP_REQUIREMENT:
         raise Http404("3.12.4 is answered as a whole")
     _requirement_in_scope(assessment, req)
-    prefetch_related_objects([req], Prefetch("objectives", queryset=Objective.objects.order_by("position")))
-    answers, objective_answers = load_answers(assessment)
+    stored = load_answer_rows(assessment, catalog, {req.pk})
+    objective_answers = stored[2]
     form = ObjectiveAnswerForm(request.POST, objective_id=objective_id)
     error, status = "", 200
     if form.is_valid():
@@ -257,8 +272,8 @@ def save_objective_view(request: HttpRequest, public_id: str, objective_id: str)
         if error:
             messages.error(request, error)
         return redirect(reverse("assessments:family", args=[public_id, req.family.code]) + f"#req-{req.nist_id}")
-    return _requirement_block(request, assessment, req, answers=answers, objective_answers=objective_answers,
-                              status=status, saved=not error, objective_errors={objective.pk: error} if error else None)
+    return _requirement_block(request, assessment, catalog, req, stored=stored, status=status, saved=not error,
+                              objective_errors={objective.pk: error} if error else None)
 
 
 @private

@@ -2,12 +2,18 @@
 the exports, the SSP, the JSON import and ``manage.py sprs_score`` all come through here), and the catalog as
 scoring rules. Reads only."""
 
+from collections.abc import Collection
+
 from django.db.models import F
 
-from controls.models import Objective, Requirement
+from controls.snapshot import CatalogSnapshot
+from controls.snapshot import current as current_catalog
 
 from . import scoring
 from .models import Answer, AnswerStatus, Assessment, ObjectiveAnswer
+
+# Every column of an answer row, in the model's order (load_answer_rows reads them as values).
+ANSWER_COLUMNS = [f.attname for f in Answer._meta.concrete_fields]
 
 # An assessment's stored answers, as ``load_answers`` reads them: answers by requirement pk (each row carrying
 # ``nist_id``), objective answers by objective pk (each carrying ``nist_id`` and ``oid``, the objective id).
@@ -21,14 +27,10 @@ def has_ssp(assessment: Assessment) -> bool:
     return status in (AnswerStatus.MET, AnswerStatus.NA)
 
 
-def catalog_rules() -> list[scoring.Rule]:
-    """The catalog as scoring rules (2 queries)."""
-    objectives: dict[int, list[str]] = {}
-    for req_id, objective_id in Objective.objects.order_by("requirement__position", "position").values_list(
-        "requirement_id", "objective_id"
-    ):
-        objectives.setdefault(req_id, []).append(objective_id)
-    return [
+def catalog_rules(catalog: CatalogSnapshot | None = None) -> list[scoring.Rule]:
+    """The catalog as scoring rules: made once per catalog revision and process (``controls.snapshot``), so only the
+    revision's query if ``catalog`` is not given. The list is shared: never change it."""
+    return (catalog or current_catalog()).memo("assessments.rules", lambda: [
         scoring.Rule(
             nist_id=r.nist_id,
             family=r.family.code,
@@ -37,10 +39,10 @@ def catalog_rules() -> list[scoring.Rule]:
             partial_points=r.partial_points,
             poam=r.poam_eligibility,
             level1=bool(r.level1_id),
-            objectives=tuple(objectives.get(r.pk, ())),
+            objectives=tuple(o.objective_id for o in r.objectives.all()),
         )
-        for r in Requirement.objects.select_related("family").order_by("position")
-    ]
+        for r in (catalog or current_catalog()).requirements
+    ])
 
 
 def load_answers(assessment: Assessment) -> StoredAnswers:
@@ -65,6 +67,63 @@ def answers_for_scoring(assessment: Assessment, stored: StoredAnswers) -> dict[s
     for o in objective_answers.values():
         by_req.setdefault(o.nist_id, {})[o.oid] = o.status
     return scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode)
+
+
+def load_answer_rows(assessment: Assessment, catalog: CatalogSnapshot, whole: Collection[int]
+                     ) -> tuple[dict[str, str], dict[int, Answer], dict[int, ObjectiveAnswer]]:
+    """What a page about a few requirements needs: every answer's status by NIST id (for the score), the whole rows
+    of the requirements ``whole`` (by pk; the others' rows are read but never made objects), and in objective mode
+    every objective answer as ``load_answers`` gives them. One query (two in objective mode), whatever the number of
+    answers; the NIST and objective ids come from ``catalog``."""
+    columns = ANSWER_COLUMNS
+    status_at, requirement_at = columns.index("status"), columns.index("requirement_id")
+    statuses: dict[str, str] = {}
+    rows: dict[int, Answer] = {}
+    query = Answer.objects.filter(assessment=assessment)
+    for values in query.values_list(*columns):
+        requirement_id = values[requirement_at]
+        nist_id = catalog.requirement_by_pk[requirement_id].nist_id
+        statuses[nist_id] = values[status_at]
+        if requirement_id in whole:
+            row = rows[requirement_id] = Answer.from_db(query.db, columns, values)
+            row.nist_id = nist_id
+    objective_answers: dict[int, ObjectiveAnswer] = {}
+    if assessment.objective_mode:
+        for row in ObjectiveAnswer.objects.filter(assessment=assessment):
+            objective = catalog.objective_by_pk[row.objective_id]
+            row.nist_id, row.oid = objective.requirement.nist_id, objective.objective_id
+            objective_answers[row.objective_id] = row
+    return statuses, rows, objective_answers
+
+
+def score_statuses(assessment: Assessment, rules: list[scoring.Rule], statuses: dict[str, str],
+                   objective_answers: dict[int, ObjectiveAnswer]) -> scoring.Result:
+    """The score of what ``load_answer_rows`` read (no query)."""
+    by_req: dict[str, dict[str, str]] = {}
+    for o in objective_answers.values():
+        by_req.setdefault(o.nist_id, {})[o.oid] = o.status
+    return scoring.score(rules, scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode),
+                         assessment.level)
+
+
+def answers_with_details(assessment: Assessment, catalog: CatalogSnapshot, fields: tuple[str, ...] = ()
+                         ) -> tuple[dict[str, scoring.Answer], dict[str, tuple]]:
+    """The assessment's answers in scoring form, and by NIST id the given ``fields`` of each answer: one query (two in
+    objective mode), with no model object per answer (the NIST ids come from ``catalog``)."""
+    statuses: dict[str, str] = {}
+    details: dict[str, tuple] = {}
+    for requirement_id, status, *values in Answer.objects.filter(assessment=assessment).values_list(
+            "requirement_id", "status", *fields):
+        nist_id = catalog.requirement_by_pk[requirement_id].nist_id
+        statuses[nist_id] = status
+        details[nist_id] = tuple(values)
+    by_req: dict[str, dict[str, str]] = {}
+    if assessment.objective_mode:
+        for objective_id, status in ObjectiveAnswer.objects.filter(assessment=assessment).values_list(
+                "objective_id", "status"):
+            objective = catalog.objective_by_pk[objective_id]
+            by_req.setdefault(objective.requirement.nist_id, {})[objective.objective_id] = status
+    return scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode), details
 
 
 def assessment_answers(assessment: Assessment) -> dict[str, scoring.Answer]:
@@ -106,7 +165,7 @@ def scoring_answers(
 
 
 def score_assessment(assessment: Assessment, rules: list[scoring.Rule] | None = None) -> scoring.Result:
-    """The assessment's score: the catalog's 2 queries if ``rules`` is not given, then ``load_answers``'."""
+    """The assessment's score: the catalog revision's query if ``rules`` is not given, then ``load_answers``'."""
     return score_answers(assessment, rules if rules is not None else catalog_rules(), load_answers(assessment))
 
 
@@ -117,8 +176,8 @@ def score_answers(assessment: Assessment, rules: list[scoring.Rule], stored: Sto
 
 def score_assessments(assessments: list[Assessment], rules: list[scoring.Rule] | None = None
                       ) -> dict[int, scoring.Result]:
-    """Score many assessments in a constant number of queries (2 for the catalog if not given, 1 for all their
-    answers, 1 for all their objective answers when any is in objective mode), keyed by assessment pk."""
+    """Score many assessments in a constant number of queries (the catalog revision's if ``rules`` is not given, 1 for
+    all their answers, 1 for all their objective answers when any is in objective mode), keyed by assessment pk."""
     rules = rules if rules is not None else catalog_rules()
     ids = [a.pk for a in assessments]
     statuses: dict[int, dict[str, str]] = {pk: {} for pk in ids}

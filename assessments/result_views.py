@@ -11,15 +11,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from controls.models import Family, Requirement
+from controls.snapshot import current as current_catalog
 
 from . import charts, next_actions, report, scoring
 from .access import READ, WRITE, get_assessment_for_user, private, require_methods
 from .forms import IntakeForm, SprsDetailsForm
 from .models import Answer, SspState, today
 from .objective_mode import ObjectiveModeSwitch
+from .paths import with_family_paths
 from .plans import plan_versions
-from .records import assessment_answers, catalog_rules, has_ssp, score_assessment
+from .records import answers_with_details, catalog_rules, has_ssp, score_assessment
 from .report import family_progress
 from .rest_met_views import undo_offer
 from .writes import set_ssp_answer, update_intake, update_sprs_details
@@ -29,15 +30,18 @@ from .writes import set_ssp_answer, update_intake, update_sprs_details
 @require_methods(*READ)
 def overview(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    result = score_assessment(assessment)  # catalog_rules' two queries, the answers (+ objective answers)
+    # The catalog revision (the rules and family names are in memory), the answers (+ objective answers).
+    catalog = current_catalog()
+    result = score_assessment(assessment, catalog_rules(catalog))
     # A plan generated here while 3.12.4 still says "no SSP": the page offers an editor to close the loop (one
     # query more).
     plans = None
     if result.level is scoring.Level.L2 and not result.has_ssp and assessment.can_edit:
         plans = plan_versions(assessment.pk)
-    names = dict(Family.objects.values_list("code", "name"))
     return render(request, "assessments/overview.html", {
-        "assessment": assessment, "result": result, "families": family_progress(result, names), "plans": plans,
+        "assessment": assessment, "result": result,
+        "families": with_family_paths(family_progress(result, catalog.family_names), assessment.public_id),
+        "plans": plans,
     })
 
 
@@ -124,25 +128,13 @@ def _fold(rows: list) -> tuple[list, list]:
 @private
 def results(request: HttpRequest, public_id: str) -> HttpResponse:
     assessment = get_assessment_for_user(request, public_id)
-    # catalog_rules: objectives, then requirements with their family; the answers (+ objective answers in
-    # objective mode).
-    rules, answers = catalog_rules(), assessment_answers(assessment)
+    # The catalog revision (the rules, titles and family names are in memory); the answers with who does what by
+    # when, in one query (+ objective answers in objective mode).
+    catalog = current_catalog()
+    rules = catalog_rules(catalog)
+    answers, details = answers_with_details(assessment, catalog, ("responsible", "planned_date"))
     result = scoring.score(rules, answers, assessment.level)
-    # Titles and family names for the gap list and the chart, in one query.
-    titles: dict[str, str] = {}
-    family_names: dict[str, str] = {}
-    for nist_id, title, code, name in Requirement.objects.values_list(
-        "nist_id", "cmmc_title", "family__code", "family__name"
-    ):
-        titles[nist_id] = title
-        family_names[code] = name
-    # Who does what by when, for every answer of the page, in one query.
-    details = {
-        nist_id: (responsible, planned)
-        for nist_id, responsible, planned in Answer.objects.filter(assessment=assessment).values_list(
-            "requirement__nist_id", "responsible", "planned_date"
-        )
-    }
+    family_names = catalog.family_names
     family_urls: dict[str, str] = {}
     rows: dict[str, dict] = {}
     for item in result.gap_list:
@@ -150,8 +142,8 @@ def results(request: HttpRequest, public_id: str) -> HttpResponse:
         if code not in family_urls:
             family_urls[code] = reverse("assessments:family", args=[assessment.public_id, code])
         nist_id = item.rule.nist_id
-        rows[nist_id] = _gap_row(item, titles.get(nist_id, ""), f"{family_urls[code]}#req-{nist_id}",
-                                 details.get(nist_id))
+        rows[nist_id] = _gap_row(item, catalog.requirement_by_nist_id[nist_id].cmmc_title,
+                                 f"{family_urls[code]}#req-{nist_id}", details.get(nist_id))
     # Level 1 has no points and no POA&M: its open practices are listed in catalog order.
     gap = list(rows.values()) if result.level is scoring.Level.L2 else [rows[nist_id] for nist_id in result.open]
     gap_blockers = [r for r in gap if not r["item"].poam_eligible]

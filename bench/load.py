@@ -2,7 +2,7 @@
 
     python bench/load.py          # or through bench/run.py; BENCH_DURATION=5 (seconds per measure) by default
 
-What it does, bounded in time (about 2-3 minutes, never more than ``DEADLINE``):
+What it does, bounded in time (about 6-8 minutes, never more than ``DEADLINE``):
 
 1. (Re)creates its own PostgreSQL database: ``BENCH_DATABASE_URL``, else ``DATABASE_URL`` if it is PostgreSQL,
    else postgres://postgres@127.0.0.1:5432/bench. The name must start with "bench": the run drops and recreates it.
@@ -11,24 +11,30 @@ What it does, bounded in time (about 2-3 minutes, never more than ``DEADLINE``):
    user whose organisation has 20 assessments.
 2. Starts gunicorn with cmmc_site/gunicorn.conf.py (2 workers x 4 threads, persistent DB connections) on a free
    127.0.0.1 port, with ROOT_URLCONF=bench.urls: the site plus a bare view (the baseline; no public URL has it).
-3. Runs wrk (-t2 -c8, 5 s each) against: the bare view, the catalog, the questionnaire page of the complete assessment
-   (Access Control, the largest family), its results page and the dashboard. Then answer saves: wrk POSTs as the
+3. Runs wrk (-t2 -c8, 5 s each) against: the catalog, the questionnaire page of the complete assessment (Access
+   Control, the largest family), its results page and the dashboard, each right after the bare view, in
+   ``BENCH_ROUNDS`` (3) rounds: bare, catalog, bare, questionnaire, ..., bare, answer saves; then again. A page's
+   ratio is the median of its rounds' ratios to the bare run just before it, printed with their spread (half their
+   range over the median). Answer saves: wrk POSTs as the
    questionnaire's htmx form does (CSRF header, HX-Request), one requirement per wrk thread and one connection
    per thread, each thread sending the version it read back from the previous response (bench/wrk_save.lua), so
-   every save is a real optimistic-locking write and a 409 would be a real conflict. Then an SSP burst: 24
+   every save is a real optimistic-locking write and a 409 would be a real conflict (each round starts from the
+   stored versions). Then an SSP burst: 24
    "generate" POSTs at once (a DOCX and a PDF render each), sent from Python threads and each waited for, since a
    render outlasts a wrk run; the guards answer 503 (busy) and 429 (rate), counted apart from crashes.
 4. The data-scale run: 10,000 more assessments (1,000 of them with all 110 answers, 1,000 in 50 other
-   organisations), then the results page and the dashboard again: same query count, same ratio to the bare view.
+   organisations), then the results page and the dashboard again, interleaved in the same way: same query count,
+   same ratio to the bare view.
 
-Prints a table: requests/s, p50/p99 latency, ratio to the bare view, 5xx (must be 0) and other non-2xx, and the
-peak RSS of a gunicorn worker (sampled from /proc). Exit status 1 if any 5xx (a guard's 503 excepted) or a query
-count changed with the data.
+Prints a table: medians of requests/s and p50/p99 latency, the ratio to the bare view and its spread, the CPU time
+per request of gunicorn's workers and of the database's backends (from /proc: where a request's time goes besides
+waiting for a core), 5xx (must be 0) and other non-2xx, and the peak RSS of a gunicorn worker. Exit status 1 if any
+5xx (a guard's 503 excepted) or a query count changed with the data. The machine's other work moves requests/s
+between runs; the ratios, taken from runs seconds apart, move much less.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -43,27 +49,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Sibling modules: this file runs as a script (python bench/load.py), so bench/ is on sys.path.
-from measure import Measure, print_table, ratio
-from procfs import MemorySampler, worker_pids
+from measure import Measure, print_table
+from procfs import worker_pids
+from wrk import BARE_PATH, CONNECTIONS, DURATION, ROUNDS, Target, burst, interleaved, remaining
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = Path(__file__).resolve().parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench"
-DURATION = float(os.environ.get("BENCH_DURATION", "5"))
-CONNECTIONS = 8
-DEADLINE = time.monotonic() + float(os.environ.get("BENCH_DEADLINE", "420"))
 SCALE_ASSESSMENTS = 10_000
 SCALE_COMPLETE = 1_000  # of which this many get all 110 answers
 ORG_ASSESSMENTS = 20
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 SAVE_REQUIREMENTS = ("3.1.1", "3.1.2", "3.1.3", "3.1.4", "3.1.5", "3.1.6", "3.1.7", "3.1.8")
-
-
-def remaining() -> float:
-    left = DEADLINE - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("the bench ran past its deadline")
-    return left
 
 
 def database_url() -> str:
@@ -266,7 +262,7 @@ def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen:
     def first_requests() -> None:
         for _ in range(6):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=min(120, remaining()))
-            conn.request("GET", "/bench/bare/")
+            conn.request("GET", BARE_PATH)
             assert conn.getresponse().status == 200
             conn.close()
 
@@ -288,80 +284,23 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(10)
 
 
-# --- wrk ---
+def save_versions(fixture: Fixture) -> str:
+    """The saved requirements' current versions, as wrk_save.lua reads them (each round starts from the stored ones)."""
+    from assessments.models import Answer
 
-
-def run_wrk(master: int, name: str, url: str, script: str, args: list[str], *, threads: int = 2,
-            connections: int = CONNECTIONS, duration: float = DURATION, timeout: int = 10) -> Measure:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", f"--timeout={timeout}s",
-               "-s", str(BENCH / script), url, "--", *args]
-    with MemorySampler(master) as memory:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=min(duration + 60, remaining()))
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
-    if done.returncode or line is None:
-        raise RuntimeError(f"wrk failed for {name}: {done.stdout}\n{done.stderr}")
-    data = json.loads(line[6:])
-    print(f"  {name}: {data['requests']} requests, statuses {data['statuses']}", flush=True)
-    return Measure(
-        name=name,
-        rps=data["requests"] / (data["duration_us"] / 1e6),
-        p50_ms=data["p50_us"] / 1000,
-        p99_ms=data["p99_us"] / 1000,
-        statuses={int(k): v for k, v in data["statuses"].items()},
-        errors=sum(data["errors"].values()),
-        worker_mb=memory.worker_peak,
-        render_mb=memory.render_peak,
-    )
-
-
-def burst(master: int, name: str, port: int, path: str, cookie: str, body: str, size: int) -> Measure:
-    """``size`` POSTs at once, each waited for (a render may take a while): what the guards let through."""
-    import http.client
-
-    results: list[tuple[int, float]] = []
-    lock = threading.Lock()
-    gate = threading.Barrier(size)
-
-    def post(n: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=min(180, remaining()))
-        gate.wait()
-        started = time.monotonic()
-        try:
-            conn.request("POST", path, body.replace("{n}", str(n)), {
-                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
-            status = conn.getresponse().status
-        except OSError:
-            status = 0
-        with lock:
-            results.append((status, time.monotonic() - started))
-
-    started = time.monotonic()
-    with MemorySampler(master) as memory:
-        threads = [threading.Thread(target=post, args=(n,)) for n in range(size)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    elapsed = time.monotonic() - started
-    latencies = sorted(seconds for _, seconds in results)
-    statuses: dict[int, int] = {}
-    for status, _ in results:
-        statuses[status] = statuses.get(status, 0) + 1
-    print(f"  {name}: {len(results)} requests, statuses {statuses}", flush=True)
-    return Measure(
-        name=name, rps=len(results) / elapsed, p50_ms=latencies[len(latencies) // 2] * 1000,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        statuses={s: c for s, c in statuses.items() if s}, errors=statuses.get(0, 0),
-        worker_mb=memory.worker_peak, render_mb=memory.render_peak, guarded=True,
-    )
+    versions = dict(Answer.objects.filter(assessment__public_id=fixture.public_id,
+                                          requirement__nist_id__in=SAVE_REQUIREMENTS)
+                    .values_list("requirement__nist_id", "version"))
+    return ",".join(f"{nist}={versions[nist]}" for nist in SAVE_REQUIREMENTS)
 
 
 def main() -> int:
     if shutil.which("wrk") is None:
         sys.exit("bench: wrk is required (Debian: apt-get install wrk; .ci/run installs it)")
     url = database_url()
-    print(f"bench/load.py: gunicorn (2 workers x 4 threads) on PostgreSQL {urllib.parse.urlsplit(url).path[1:]!r}, "
-          f"wrk -c{CONNECTIONS}, {DURATION:g} s per measure, 127.0.0.1 only", flush=True)
+    database = urllib.parse.urlsplit(url).path[1:]
+    print(f"bench/load.py: gunicorn (2 workers x 4 threads) on PostgreSQL {database!r}, wrk -c{CONNECTIONS}, "
+          f"{DURATION:g} s per measure, {ROUNDS} interleaved rounds, 127.0.0.1 only", flush=True)
     started = time.monotonic()
     recreate_database(url)
     setup_django(url)
@@ -381,7 +320,13 @@ def main() -> int:
     cookies = {name: fixture.member_cookie if name.startswith("dashboard") else fixture.anonymous_cookie
                for name in pages}
     clients = {name: fixture.clients["member" if name.startswith("dashboard") else "owner"] for name in pages}
-    queries = {name: query_count(clients[name], path) for name, path in pages.items()}
+    targets = [Target(name, path, args=lambda cookie=cookies[name]: [cookie],
+                      queries=query_count(clients[name], path)) for name, path in pages.items()]
+    save_prefix = reverse("assessments:answer", args=[fixture.public_id, "3.1.1"]).rsplit("3.1.1/", 1)[0]
+    targets.append(Target(  # each round starts from the versions stored by the one before
+        "answer save (htmx POST)", save_prefix, "wrk_save.lua", threads=len(SAVE_REQUIREMENTS),
+        connections=len(SAVE_REQUIREMENTS),
+        args=lambda: [save_prefix, fixture.anonymous_cookie, fixture.csrf, save_versions(fixture)]))
     connection.close()
     print(f"setup (database, catalog, data): {time.monotonic() - started:.0f} s", flush=True)
 
@@ -393,24 +338,14 @@ def main() -> int:
     failures: list[str] = []
     try:
         master = process.pid
-        run_wrk(master, "warm-up", base + pages["catalog"], "wrk_count.lua", [""], duration=2)
-        bare = run_wrk(master, "bare Django view (baseline)", base + "/bench/bare/", "wrk_count.lua", [""])
-        rows.append(bare)
-        for name, path in pages.items():
-            row = run_wrk(master, name, base + path, "wrk_count.lua", [cookies[name]])
-            row.queries = queries[name]
-            rows.append(row)
-
-        versions = ",".join(f"{nist}={v}" for nist, v in fixture.versions.items())
-        save_prefix = reverse("assessments:answer", args=[fixture.public_id, "3.1.1"]).rsplit("3.1.1/", 1)[0]
-        save = run_wrk(master, "answer save (htmx POST)", base + save_prefix, "wrk_save.lua",
-                       [save_prefix, fixture.anonymous_cookie, fixture.csrf, versions],
-                       threads=len(SAVE_REQUIREMENTS), connections=len(SAVE_REQUIREMENTS))
+        bare, measured = interleaved(master, base, database, targets)
+        connection.close()
+        rows += [bare, *measured]
+        save = measured[-1]
         conflicts = save.statuses.get(409, 0)
         save.note = f"{conflicts} version conflicts (409); every 200 is a committed write"
         if conflicts or not save.statuses.get(200):
             failures.append(f"answer saves: {conflicts} conflicts, {save.statuses.get(200, 0)} saved")
-        rows.append(save)
 
         if fixture.has_ssp:
             cache.clear()  # fresh render rate-limit counters
@@ -432,19 +367,18 @@ def main() -> int:
         total = Assessment.objects.count()
         print(f"data scale: {total} assessments now ({SCALE_COMPLETE} more complete), created in {seconds:.0f} s",
               flush=True)
-        bare2 = run_wrk(master, f"bare Django view @{total}", base + "/bench/bare/", "wrk_count.lua", [""])
-        bare2.baseline = bare2.rps
+        scaled = [t for t in targets if t.name in ("results (110 answered)", "dashboard (org of 20)")]
+        for target in scaled:
+            target.queries = query_count(clients[target.name], target.path)
+        connection.close()
+        bare2, after_rows = interleaved(master, base, database, scaled, label=f" @{total}")
         rows.append(bare2)
-        for name in ("results (110 answered)", "dashboard (org of 20)"):
-            after = run_wrk(master, f"{name} @{total}", base + pages[name], "wrk_count.lua", [cookies[name]])
-            after.queries = query_count(clients[name], pages[name])
-            after.baseline = bare2.rps
-            connection.close()
-            before = next(r for r in rows if r.name == name)
+        for after in after_rows:
+            before = next(r for r in rows if after.name.startswith(r.name))
             after.note = (f"queries {before.queries} -> {after.queries}; ratio to bare "
-                          f"{ratio(before.rps, bare.rps)} -> {ratio(after.rps, bare2.rps)}")
+                          f"{before.ratio:.3f} -> {after.ratio:.3f}")
             if after.queries != before.queries:
-                failures.append(f"{name}: {before.queries} queries before, {after.queries} with {total}")
+                failures.append(f"{before.name}: {before.queries} queries before, {after.queries} with {total}")
             rows.append(after)
     finally:
         stop(process)
@@ -453,8 +387,12 @@ def main() -> int:
     for row in rows:
         row.baseline = row.baseline or bare.rps
     print_table(rows)
-    print(f"\nratio = requests/s over the bare view's in the same phase; worker MB = peak RSS of one gunicorn worker;"
-          f"\ngunicorn log: {log}; total {time.monotonic() - started:.0f} s")
+    print(f"\nratio = requests/s over the bare view's measured just before, median of {ROUNDS} rounds (spread: half the"
+          f"\nrange over the median); req/s, p50, p99: medians of the rounds; CPU ms, DB ms: CPU time per request of"
+          f"\nthe gunicorn workers and of PostgreSQL's backends; CPU ratio: the bare view's CPU ms + DB ms over the"
+          f"\nmeasure's, in the same rounds (what a request costs, whatever share of the machine the server got);"
+          f"\nworker MB = peak RSS of one gunicorn worker; gunicorn log: {log};"
+          f" total {time.monotonic() - started:.0f} s")
     crashes = [f"{r.name}: {r.server_errors} 5xx" for r in rows if r.server_errors]
     for problem in crashes + failures:
         print(f"FAIL {problem}")

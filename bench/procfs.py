@@ -62,3 +62,54 @@ class MemorySampler(threading.Thread):
     def __exit__(self, *exc) -> None:
         self.stopping.set()
         self.join()
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime: fields 14 and 15 of stat
+
+
+def database_backends(name: str) -> list[int]:
+    """PostgreSQL's backend processes connected to database ``name``: their title is "postgres: [cluster:] user
+    database host(port) state"."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").split()
+            except OSError:
+                continue
+            if title[:1] == [b"postgres:"] and name.encode() in title[2:4]:
+                found.append(int(entry))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by gunicorn's workers and by the database's backends while the block runs.
+
+    Backends are looked up at both ends (a persistent connection is replaced after CONN_MAX_AGE); one that exits in
+    between loses its last seconds, so the database figure may be a little low."""
+
+    def __init__(self, master: int, database: str):
+        self.master, self.database = master, database
+        self.workers = self.db = 0.0
+
+    def _read(self) -> tuple[dict[int, float], dict[int, float]]:
+        return ({pid: cpu_seconds(pid) for pid in worker_pids(self.master)},
+                {pid: cpu_seconds(pid) for pid in database_backends(self.database)})
+
+    def __enter__(self) -> CpuMeter:
+        self._workers, self._db = self._read()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        workers, db = self._read()
+        self.workers = sum(t - self._workers.get(pid, 0.0) for pid, t in workers.items())
+        self.db = sum(t - self._db.get(pid, 0.0) for pid, t in db.items())

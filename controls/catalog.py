@@ -16,6 +16,7 @@ import yaml
 from django.db import transaction
 
 from .models import Family, Objective, Requirement
+from .snapshot import catalog_changed
 
 EXPECTED_REQUIREMENTS = 110
 EXPECTED_OBJECTIVES = 320
@@ -287,6 +288,8 @@ def load_catalog(*, catalog: Catalog, overwrite: bool = False) -> LoadReport:
         if write_text:
             _sync_objectives(req, current_objs, spec)
         report.updated.append(spec.nist_id)
+    # bulk_create sends no signal; and a database loaded before the stamp existed gets its row here.
+    catalog_changed()
     return report
 
 

@@ -133,15 +133,34 @@ class ExampleNarrative(models.Model):
         return f"{self.requirement.nist_id} ({self.get_variant_display()})"
 
 
+class CatalogStamp(models.Model):
+    """One row whose token is replaced by every write to the catalog's tables (families, requirements, objectives:
+    controls/snapshot.py). Each process keeps the catalog in memory under the token it was read with; a request
+    reads the token (one query) and, if it changed, the catalog again, so an edit shows at once in every process.
+
+    No row (a database whose catalog was never loaded, or just flushed): nothing is kept, every request reads the
+    catalog."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token
+
+
 def catalog_revision() -> str:
-    """A short marker that changes whenever any requirement or objective text changes."""
+    """A short marker that changes whenever any requirement or objective text changes: the hash of that text (what a
+    generated SSP version and an exported assessment record). Computed once per catalog in memory (one query)."""
+    from .snapshot import current
+
+    return current().revision
+
+
+def text_revision(requirements: list[tuple[str, str, str]], objectives: list[tuple[str, str]]) -> str:
+    """``catalog_revision`` of (NIST id, title, text) of every requirement and (objective id, text) of every objective,
+    each in catalog order."""
     digest = hashlib.sha256()
-    for nist_id, title, text in Requirement.objects.order_by("position").values_list(
-        "nist_id", "cmmc_title", "text"
-    ):
+    for nist_id, title, text in requirements:
         digest.update(f"{nist_id}\x1f{title}\x1f{text}\x1e".encode())
-    for objective_id, text in Objective.objects.order_by("requirement__position", "position").values_list(
-        "objective_id", "text"
-    ):
+    for objective_id, text in objectives:
         digest.update(f"{objective_id}\x1f{text}\x1e".encode())
     return digest.hexdigest()[:12]

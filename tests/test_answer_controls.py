@@ -5,9 +5,13 @@ loops family.html used to have), so a Django upgrade that changes a widget templ
 changing the page unnoticed.
 """
 
+from datetime import date
+
 import pytest
 from django import forms
 from django.template import Context, Template
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assessments.forms import AnswerForm, ObjectiveAnswerForm
 from assessments.models import Answer
@@ -125,3 +129,32 @@ def test_the_memo_tells_true_from_one_and_other_widgets_fall_back_to_django():
     assert answer_controls.control(with_true["kind"]) == str(with_true["kind"])  # a <select>: Django's rendering
     assert answer_controls.answer_choices(with_true["pick"]) == OLD_ANSWER_CHOICES.render(
         Context({"field": with_true["pick"]}))  # a list in the attributes: not memoised, still the same markup
+
+
+# What a stored answer can hold: any text (markup, quotes, newlines, unicode), nothing, or a date.
+STORED_TEXT = st.one_of(st.none(), st.just(""), st.just(NASTY), st.text(max_size=40))
+
+
+@given(note=STORED_TEXT, evidence=STORED_TEXT, responsible=STORED_TEXT,
+       planned=st.one_of(st.none(), st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))),
+       version=st.integers(min_value=0, max_value=10**6), status=st.sampled_from(["", "met", "not_met", "na"]),
+       nist_id=st.sampled_from(["3.1.1", "3.5.3", "3.12.4"]))
+@settings(max_examples=150)
+def test_a_form_as_stored_prints_what_django_prints_whatever_it_holds(note, evidence, responsible, planned,
+                                                                      version, status, nist_id):
+    # The page as stored goes through the split markup of each field (``_unbound``); each value, printed after any
+    # other, must come out exactly as Django's widget templates print it.
+    partial = 3 if nist_id == "3.5.3" else None
+    initial = {"status": status, "justification": note, "note": note, "evidence": evidence,
+               "responsible": responsible, "planned_date": planned, "version": version}
+    form = AnswerForm(initial=initial, requirement=requirement(nist_id, partial))
+    fields = answer_controls.answer_fields(form)
+    choices = answer_controls.answer_choices(form["status"])
+    versions = answer_controls.control(form["version"])
+    if nist_id == "3.12.4":
+        form.fields.pop("justification")
+    assert fields == OLD_FIELDS.render(Context({"form": form})).removesuffix("\n")
+    assert choices == OLD_ANSWER_CHOICES.render(Context({"field": form["status"]}))
+    assert versions == str(form["version"])
+    for field in form:
+        assert answer_controls.control(field) == str(field), field.name

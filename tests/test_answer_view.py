@@ -377,15 +377,15 @@ def test_the_owner_may_only_post(client):
 
 # --- Constant cost ----------------------------------------------------------------------------------------------
 
-# An htmx save of an answer that exists: 1 session, 2 assessment (access check), 3 requirement with its family,
-# 4 its objectives, 5 the assessment's answers; save_answer: 6 savepoint, 7 the row locked at the expected
-# version, 8 update, 9 history row, 10 assessment.updated_at, 11 release; the block: 12-13 catalog_rules
-# (objectives; requirements with their family), 14 family names, 15 ISO 27001 head-start hints.
-UPDATE_QUERIES = 15
+# An htmx save of an answer that exists: 1 session, 2 assessment (access check), 3 the catalog revision (the
+# requirement, its family and objectives, the scoring rules and family names are in memory per revision:
+# controls/snapshot.py), 4 the assessment's answers; save_answer: 5 savepoint, 6 the row locked at the expected
+# version, 7 update, 8 history row, 9 assessment.updated_at, 10 release; the block: 11 ISO 27001 head-start hints.
+UPDATE_QUERIES = 11
 # The first answer to a requirement: the same, but save_answer inserts under its own savepoint instead of the locked
-# read and update (6 savepoint, 7 savepoint, 8 insert, 9 history row, 10 release, 11 assessment.updated_at,
-# 12 release).
-CREATE_QUERIES = 16
+# read and update (5 savepoint, 6 savepoint, 7 insert, 8 history row, 9 release, 10 assessment.updated_at,
+# 11 release).
+CREATE_QUERIES = 12
 
 
 def test_a_save_makes_the_same_queries_with_one_answer_and_with_all_110(client, django_assert_num_queries):

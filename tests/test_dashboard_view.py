@@ -95,11 +95,11 @@ def test_the_dashboard_query_count_does_not_grow_with_the_number_of_assessments(
     make_assessment(acme, "One")
     make_assessment(acme, "Objectives", objective_mode=True)
     client.get(reverse("orgs:dashboard"))  # warm-up: the counts below are of a steady-state request
-    expected = 12
-    # session, user, TOTP authenticator (MFA check), memberships + organisations, assessments, catalog rules
-    # (requirements, objectives), every answer of the listed assessments, every objective answer of those in
-    # objective mode; the deadlines panel: the latest SPRS submission of each, the latest affirmation of each,
-    # the planned completion dates of all of them.
+    expected = 11
+    # session, user, TOTP authenticator (MFA check), memberships + organisations, assessments, the catalog revision
+    # (the rules are in memory per revision: controls/snapshot.py), every answer of the listed assessments, every
+    # objective answer of those in objective mode; the deadlines panel: the latest SPRS submission of each, the
+    # latest affirmation of each, the planned completion dates of all of them.
     with django_assert_num_queries(expected):
         client.get(reverse("orgs:dashboard"))
     for i in range(5):

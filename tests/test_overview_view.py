@@ -75,12 +75,12 @@ def test_the_owner_may_only_read(client):
 
 def test_the_overview_makes_the_same_queries_with_no_answer_and_with_all_110(client, django_assert_num_queries):
     assessment = start(client)
-    # 1 session, 2 assessment (access check), 3 answers, 4-5 catalog_rules (objectives; requirements with
-    # their family), 6 family names.
-    with django_assert_num_queries(6):
+    # 1 session, 2 assessment (access check), 3 the catalog revision (the rules and family names are in memory per
+    # revision: controls/snapshot.py), 4 answers.
+    with django_assert_num_queries(4):
         client.get(overview_url(assessment))
     assert answer_all(assessment) == 110
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         response = client.get(overview_url(assessment))
     assert by_testid(html(response), "score") == "110"
 
@@ -159,8 +159,8 @@ def test_no_prompt_without_a_plan_once_3_12_4_is_met_or_for_a_viewer(client, org
 def test_without_an_ssp_the_overview_adds_one_query_for_the_plans_versions(client, django_assert_num_queries):
     assessment = start(client, has_ssp="no")
     record(assessment, "1.0", draft=False)
-    # 1 session, 2 assessment (access check), 3 answers, 4-5 catalog_rules, 6 the SSP's generated versions
-    # (assessments.plans), 7 family names.
-    with django_assert_num_queries(7):
+    # 1 session, 2 assessment (access check), 3 the catalog revision, 4 answers, 5 the SSP's generated versions
+    # (assessments.plans).
+    with django_assert_num_queries(5):
         response = client.get(overview_url(assessment))
     assert html(response).xpath("//*[@data-testid='mark-ssp-met']")

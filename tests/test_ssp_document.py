@@ -142,9 +142,9 @@ def test_level1_assessment_asks_a_status_only_for_its_17_practices(client):
 
 
 def test_records_take_a_constant_number_of_queries(assessment, django_assert_num_queries):
-    # 1 catalog objectives, 2 catalog requirements, 3 answers (the score and the records); 4 requirements with
-    # their family, 5 objectives.
-    with django_assert_num_queries(5):
+    # 1 the catalog revision (the rules are in memory per revision: controls/snapshot.py), 2 answers (the score and
+    # the records); 3 requirements with their family, 4 objectives.
+    with django_assert_num_queries(4):
         _, found = records(assessment)
     assert len(found) == 110
 
@@ -152,9 +152,9 @@ def test_records_take_a_constant_number_of_queries(assessment, django_assert_num
 def test_building_the_document_takes_a_constant_number_of_queries(assessment, django_assert_num_queries):
     ssp = complete(plan_for(assessment))
     # 1 contacts, 2 user roles, 3 hardware, 4 software, 5 interconnections, 6 providers, 7 policies, 8 reviews,
-    # 9 diagram, 10 earlier versions; the records (ssp/records.py): 11 catalog objectives, 12 catalog requirements,
-    # 13 answers (the score and the records), 14 requirements with their family, 15 objectives.
-    with django_assert_num_queries(15):
+    # 9 diagram, 10 earlier versions; the records (ssp/records.py): 11 the catalog revision, 12 answers (the score
+    # and the records), 13 requirements with their family, 14 objectives.
+    with django_assert_num_queries(14):
         doc = build_document(ssp)
     assert len(doc.requirements) == 110
 

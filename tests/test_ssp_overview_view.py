@@ -37,9 +37,9 @@ def test_readiness_lists_exactly_what_is_missing_with_links_to_the_fields(client
     ssp.assessment.answers.filter(requirement__nist_id="3.1.16").update(justification="")
     # 1 session, 2 assessment (access check), 3 plan; build_document: 4 contacts, 5 user roles, 6 hardware,
     # 7 software, 8 interconnections, 9 providers, 10 policies, 11 reviews, 12 diagram, 13 version labels; the
-    # records: 14-15 catalog (objectives, requirements), 16 answers (the score and the records), 17 requirements
-    # with their family, 18 objectives; 19 the versions table.
-    with django_assert_num_queries(19):
+    # records: 14 the catalog revision (the rules are in memory per revision: controls/snapshot.py), 15 answers (the
+    # score and the records), 16 requirements with their family, 17 objectives; 18 the versions table.
+    with django_assert_num_queries(18):
         response = client.get(url("overview", ssp.assessment))
     links = page(response).xpath("//*[@data-testid='readiness']//li/a")
     assert [(a.text, a.get("href")) for a in links] == [
@@ -89,9 +89,9 @@ def test_the_offer_costs_one_query_and_only_with_a_final_version(client, ssp, dj
     keep_version(ssp, "1.0", draft=False)
     # 1 session, 2 assessment (access check), 3 plan; build_document: 4-11 the plan's rows (contacts, roles,
     # hardware, software, interconnections, providers, policies, reviews), 12 diagram, 13 version labels,
-    # 14-15 catalog, 16 answers, 17 requirements with their family, 18 objectives; 19 the versions table,
-    # 20 the 3.12.4 answer (there is a final version).
-    with django_assert_num_queries(20):
+    # 14 the catalog revision, 15 answers, 16 requirements with their family, 17 objectives; 18 the versions table,
+    # 19 the 3.12.4 answer (there is a final version).
+    with django_assert_num_queries(19):
         client.get(url("overview", ssp.assessment))
 
 

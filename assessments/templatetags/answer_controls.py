@@ -11,16 +11,22 @@ value is escaped exactly as the templates escape it. A widget rendered by any ot
 Escaping is then most of what is left, so the markup that holds no answer text (attribute lists, and whole groups
 of radio buttons: ids, names, choice values and labels come from the code and the catalog) is memoised per
 process: a pure function of its key, bounded in size. Text the user typed is never a cache key.
+
+A form that is not bound (the page showing what is stored, the block after a save) has no errors, and a field's
+markup then differs from the same field's in another form of the same class and prefix only by its value. So each
+such field is printed once, by the path above, with a stand-in value, and kept split around it; then a form costs,
+per field, Django's own ``format_value`` of its value and one escape (``_unbound_parts``).
 """
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from django import forms, template
 from django.forms.boundfield import BoundField, BoundWidget
 from django.template.defaultfilters import join
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from assessments import scoring
 
@@ -83,6 +89,14 @@ def _textarea(widget: dict) -> SafeString:
 @register.simple_tag
 def control(field: BoundField) -> SafeString | str:
     """What ``{{ field }}`` prints (BoundField.as_widget with no extra attributes)."""
+    if not field.form.is_bound:
+        printed = _unbound(field.form, field.name, _control)
+        if printed is not None:
+            return printed
+    return _control(field)
+
+
+def _control(field: BoundField) -> SafeString | str:
     widget = field.field.widget
     if field.field.show_hidden_initial or field.field.localize:
         return str(field)
@@ -136,25 +150,59 @@ def _choices(field: BoundField, span_class: str, separator: str) -> SafeString:
     return _choices_memo(span_class, separator, tuple(key))
 
 
+# (form class, prefix, auto_id, field name, choices, checked value, span class, separator) -> the options' markup.
+_unbound_options: dict[tuple, SafeString] = {}
+
+
+def _status_choices(field: BoundField, span_class: str, separator: str) -> SafeString:
+    """``_choices``; for a form that is not bound and a value among the choices, kept per form class, prefix, choices
+    and value (which option is checked), without building the options."""
+    form = field.form
+    if form.is_bound or type(field.field.widget) is not forms.RadioSelect:
+        return _choices(field, span_class, separator)
+    value = form.get_initial_for_field(field.field, field.name)
+    choices = tuple(field.field.widget.choices)
+    if type(value) is not str or value not in {v for v, _ in choices}:
+        return _choices(field, span_class, separator)
+    key = (type(form), form.prefix, form.auto_id, field.name, choices, value, span_class, separator)
+    try:
+        printed = _unbound_options.get(key)
+    except TypeError:  # choices that cannot be a key (option groups)
+        return _choices(field, span_class, separator)
+    if printed is None:
+        if len(_unbound_options) >= UNBOUND_MAX:
+            _unbound_options.clear()
+        printed = _unbound_options[key] = _choices(field, span_class, separator)
+    return printed
+
+
 @register.simple_tag
 def answer_choices(field: BoundField) -> SafeString:
     """The answer's status options, each an inline radio button with its label."""
-    return _choices(field, "form-check form-check-inline", "\n")
+    return _status_choices(field, "form-check form-check-inline", "\n")
 
 
 @register.simple_tag
 def objective_choices(field: BoundField) -> SafeString:
     """An objective's status options: smaller, closer together."""
-    return _choices(field, "form-check form-check-inline small m-0", "")
+    return _status_choices(field, "form-check form-check-inline small m-0", "")
 
 
 @register.simple_tag
 def field_errors(field: BoundField) -> SafeString | str:
     """The field's messages, which its control names in its aria-describedby (forms.MarkedBoundField)."""
-    if not field.errors:
+    if not field.form.is_bound or not field.errors:
         return ""
     return format_html('<div class="invalid-feedback d-block" id="{}-error">{}</div>', field.auto_id,
                        join(field.errors, " "))
+
+
+def _field_column(field: BoundField) -> SafeString:
+    """One field of ``answer_fields``: its label, control and messages in a column."""
+    return format_html(
+        '<div class="{}">\n<label class="form-label small mb-0" for="{}">{}</label>\n{}\n{}\n</div>',
+        "col-md-6" if field.name in WIDE_FIELDS else "col-md-4", field.id_for_label, field.label, _control(field),
+        field_errors(field))
 
 
 @register.simple_tag
@@ -162,8 +210,61 @@ def answer_fields(form: forms.Form) -> SafeString:
     """Every field of the answer form but the status and the version: label, control and messages, a column each.
     3.12.4 has no "why not applicable" box: it is never not applicable."""
     skipped = SKIPPED_FIELDS | ({"justification"} if form.requirement.nist_id == scoring.SSP_REQUIREMENT else set())
-    return format_html_join(
-        "\n", '<div class="{}">\n<label class="form-label small mb-0" for="{}">{}</label>\n{}\n{}\n</div>',
-        (("col-md-6" if field.name in WIDE_FIELDS else "col-md-4", field.id_for_label, field.label, control(field),
-          field_errors(field)) for field in form if field.name not in skipped),
-    )
+    if not form.is_bound:
+        columns = [_unbound(form, name, _field_column) for name in form.fields if name not in skipped]
+        if None not in columns:
+            return format_html_join("\n", "{}", ((column,) for column in columns))
+    return format_html_join("\n", "{}", ((_field_column(field),) for field in form if field.name not in skipped))
+
+
+# --- Forms that are not bound: each field's markup kept split around its value ----------------------------------
+
+# The stand-in value: a NUL byte never reaches a page (the forms refuse it), so it marks the one place of the value.
+STAND_IN = "\x00value\x00"
+# The widgets whose markup depends on the value only where it is printed (not a checkbox: its value decides an
+# attribute; not a choice widget: its options).
+VALUE_ONLY_WIDGETS = frozenset({forms.TextInput, forms.Textarea, forms.DateInput, forms.HiddenInput,
+                                forms.NumberInput, forms.EmailInput, forms.URLInput})
+UNBOUND_MAX = 8192
+# (form class, prefix, auto_id, field name, printer) -> (markup without a value, markup before it, after it), or
+# None: the stand-in is not printed exactly once, so that field always goes through Django.
+_unbound_markup: dict[tuple, tuple[SafeString | str, str, str] | None] = {}
+
+
+def _unbound_parts(form: forms.Form, name: str, printer: Callable[[BoundField], SafeString | str]
+                   ) -> tuple[SafeString | str, str, str] | None:
+    key = (type(form), form.prefix, form.auto_id, name, printer)
+    try:
+        return _unbound_markup[key]
+    except KeyError:
+        pass
+
+    def printed(value: object) -> SafeString | str:
+        stand_in = copy.copy(form)  # the same fields and widgets, another initial value, its own bound fields
+        stand_in.initial = {**form.initial, name: value}
+        stand_in._bound_fields_cache = {}
+        return printer(stand_in[name])
+
+    empty, marked = printed(None), printed(STAND_IN)
+    pieces = str(marked).split(STAND_IN)
+    parts = (empty, pieces[0], pieces[1]) if len(pieces) == 2 and isinstance(marked, SafeString) else None
+    if len(_unbound_markup) >= UNBOUND_MAX:
+        _unbound_markup.clear()
+    _unbound_markup[key] = parts
+    return parts
+
+
+def _unbound(form: forms.Form, name: str, printer: Callable[[BoundField], SafeString | str]
+             ) -> SafeString | str | None:
+    """What ``printer`` prints for the field ``name`` of the unbound ``form``; None: ask Django (``printer``)."""
+    field = form.fields[name]
+    if type(field.widget) not in VALUE_ONLY_WIDGETS or field.show_hidden_initial or field.localize or field.disabled:
+        return None
+    parts = _unbound_parts(form, name, printer)
+    if parts is None:
+        return None
+    value = field.widget.format_value(field.prepare_value(form.get_initial_for_field(field, name)))
+    if value is None:
+        return parts[0]
+    # The markup Django printed around the stand-in, with the value escaped as its printer escapes it.
+    return mark_safe(parts[1] + conditional_escape(value) + parts[2])  # nosec B308 B703 - value escaped here
