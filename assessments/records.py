@@ -30,7 +30,8 @@ def has_ssp(assessment: Assessment) -> bool:
 def catalog_rules(catalog: CatalogSnapshot | None = None) -> list[scoring.Rule]:
     """The catalog as scoring rules: made once per catalog revision and process (``controls.snapshot``), so only the
     revision's query if ``catalog`` is not given. The list is shared: never change it."""
-    return (catalog or current_catalog()).memo("assessments.rules", lambda: [
+    catalog = catalog or current_catalog()  # one read of the revision, whether or not the rules are made now
+    return catalog.memo("assessments.rules", lambda: [
         scoring.Rule(
             nist_id=r.nist_id,
             family=r.family.code,
@@ -41,7 +42,7 @@ def catalog_rules(catalog: CatalogSnapshot | None = None) -> list[scoring.Rule]:
             level1=bool(r.level1_id),
             objectives=tuple(o.objective_id for o in r.objectives.all()),
         )
-        for r in (catalog or current_catalog()).requirements
+        for r in catalog.requirements
     ])
 
 

@@ -81,12 +81,12 @@ def test_the_last_family_leads_to_the_results_which_offer_the_undo_once(client, 
     response = confirm(client, assessment, "SI")
     assert response.status_code == 302
     assert response["Location"] == reverse("assessments:results", args=[assessment.public_id])
-    # The results' 7 queries (tests/test_results_view.py), then the session saved without the offer it shows:
-    # 8 savepoint, 9 session update, 10 release.
-    with django_assert_num_queries(10):
+    # The results' 4 queries (tests/test_results_view.py), then the session saved without the offer it shows:
+    # 5 savepoint, 6 session update, 7 release.
+    with django_assert_num_queries(7):
         page = client.get(response["Location"])
     assert by_testid(html(page), "rest-met-undo").startswith("System and Information Integrity: ")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(4):
         again = client.get(response["Location"])
     assert not html(again).xpath("//*[@data-testid='rest-met-undo']")
 
@@ -245,7 +245,8 @@ def test_the_confirmation_page_for_an_anonymous_holder_reads_a_fixed_number_of_q
                                                                                         django_assert_num_queries):
     assessment = start(client, objective_mode="on")
     # 1 session, 2 assessment, 3 family, 4 its requirements, 5 their objectives, 6 answers, 7 objective answers,
-    # 8 catalog objectives, 9 requirements with family (rules), 10 the next family's name.
-    with django_assert_num_queries(10):
+    # 8 the catalog revision (the scoring rules are in memory per revision: controls/snapshot.py), 9 the next
+    # family's name.
+    with django_assert_num_queries(9):
         response = client.get(rest_met_url(assessment))
     assert len(listed(lxml.html.fromstring(response.content))) == 22
