@@ -14,6 +14,7 @@ The undo restores only rows still as the write left them; a row changed since is
 
 import hashlib
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -125,6 +126,29 @@ def _writes_requirement(assessment: Assessment, req: Requirement) -> bool:
     return not assessment.objective_mode or req.nist_id == scoring.SSP_REQUIREMENT
 
 
+def _write_met(model: type[Answer] | type[ObjectiveAnswer], met: str,
+               rows: list[tuple[Answer | ObjectiveAnswer | None, dict]], *, reason: str,
+               moment: datetime) -> list[tuple[int, int, str | None]]:
+    """Write each row met (a new row from its keys where there is none yet), with history; what undo needs of each:
+    its pk, the version this write leaves and the status before (None: the row is new)."""
+    undo: list[tuple[int, int, str | None]] = []
+    updated, created = [], []
+    for row, keys in rows:
+        if row is None:
+            created.append(model(**keys, status=met, version=1))
+        else:
+            undo.append((row.pk, row.version + 1, row.status))
+            row.status, row.version, row.updated_at = met, row.version + 1, moment
+            updated.append(row)
+    if updated:
+        bulk_update_with_history(updated, model, ["status", "version", "updated_at"],
+                                 default_change_reason=reason, default_date=moment)
+    if created:
+        for row in bulk_create_with_history(created, model, default_change_reason=reason, default_date=moment):
+            undo.append((row.pk, row.version, None))
+    return undo
+
+
 @transaction.atomic
 def answer_rest_met(*, assessment: Assessment, family: Family, state: str) -> Done:
     """Answer every unanswered requirement of ``family`` met, if the rows are still as when ``state`` was read;
@@ -141,45 +165,15 @@ def answer_rest_met(*, assessment: Assessment, family: Family, state: str) -> Do
         raise ChangedMeanwhile(now)
     reason = REASON.format(family=family.code)
     moment = timezone.now()
-    answer_rows: list[tuple[int, int, str | None]] = []
-    objective_rows: list[tuple[int, int, str | None]] = []
     try:
         with transaction.atomic():
-            updated, created = [], []
-            for req in now.requirements:
-                if not _writes_requirement(assessment, req):
-                    continue
-                row = now.answers.get(req.pk)
-                if row is None:
-                    created.append(Answer(assessment=assessment, requirement=req, status=AnswerStatus.MET,
-                                          version=1))
-                else:
-                    answer_rows.append((row.pk, row.version + 1, row.status))
-                    row.status, row.version, row.updated_at = AnswerStatus.MET, row.version + 1, moment
-                    updated.append(row)
-            if updated:
-                bulk_update_with_history(updated, Answer, ["status", "version", "updated_at"],
-                                         default_change_reason=reason, default_date=moment)
-            if created:
-                for row in bulk_create_with_history(created, Answer, default_change_reason=reason,
-                                                    default_date=moment):
-                    answer_rows.append((row.pk, row.version, None))
-            updated_o, created_o = [], []
-            for objective, row in now.objectives:
-                if row is None:
-                    created_o.append(ObjectiveAnswer(assessment=assessment, objective=objective,
-                                                     status=ObjectiveAnswerStatus.MET, version=1))
-                else:
-                    objective_rows.append((row.pk, row.version + 1, row.status))
-                    row.status, row.version, row.updated_at = ObjectiveAnswerStatus.MET, row.version + 1, moment
-                    updated_o.append(row)
-            if updated_o:
-                bulk_update_with_history(updated_o, ObjectiveAnswer, ["status", "version", "updated_at"],
-                                         default_change_reason=reason, default_date=moment)
-            if created_o:
-                for row in bulk_create_with_history(created_o, ObjectiveAnswer, default_change_reason=reason,
-                                                    default_date=moment):
-                    objective_rows.append((row.pk, row.version, None))
+            answer_rows = _write_met(Answer, AnswerStatus.MET, [
+                (row, {"assessment": assessment, "requirement": req}) for req in now.requirements
+                if _writes_requirement(assessment, req) for row in [now.answers.get(req.pk)]],
+                reason=reason, moment=moment)
+            objective_rows = _write_met(ObjectiveAnswer, ObjectiveAnswerStatus.MET, [
+                (row, {"assessment": assessment, "objective": objective}) for objective, row in now.objectives],
+                reason=reason, moment=moment)
     except IntegrityError:
         # A first answer to one of them was saved meanwhile (another tab): nothing of this write stays.
         raise ChangedMeanwhile(plan(assessment=assessment, family=family)) from None
