@@ -76,7 +76,8 @@ def test_the_anonymous_holder_downloads_it_and_another_browser_gets_404():
     ("Société Générale", "Système « CUI »", "1.0", "Société-Générale-Système-CUI-SSP-v1.0.pdf",
      "Societe-Generale-Systeme-CUI-SSP-v1.0.pdf"),
     ("株式会社 東京", "CUI/../../etc", "1.0", "株式会社-東京-CUI-etc-SSP-v1.0.pdf", "CUI-etc-SSP-v1.0.pdf"),
-    ('Acme "Corp"\r\nX-Injected: 1', "\u202eevil\x00", "1.0", "Acme-Corp-X-Injected-1-evil-SSP-v1.0.pdf",
+    # A control character rather than NUL, which no form accepts and PostgreSQL cannot store.
+    ('Acme "Corp"\r\nX-Injected: 1', "\u202eevil\x07", "1.0", "Acme-Corp-X-Injected-1-evil-SSP-v1.0.pdf",
      "Acme-Corp-X-Injected-1-evil-SSP-v1.0.pdf"),
     ("🚀🚀🚀", "!!!", "1.0", "SSP-v1.0.pdf", "SSP-v1.0.pdf"),
 ])
