@@ -330,7 +330,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 # collectstatic makes gzip and brotli copies; not of source maps (developer tools only) nor of the PDF fonts (read
 # from disk by WeasyPrint): compressing those megabytes took minutes.
-WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map", "ttf"]
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map", "ttf", "ttc", "otf"]
 
 # --- Production: app servers, document renders, request ids (see README, Deploying). ---
 # Set to the header a trusted proxy fills with its request id (e.g. X-Request-ID); empty: always make our own.
