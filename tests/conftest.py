@@ -5,8 +5,11 @@ from contextlib import contextmanager
 from functools import cache
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Model
 from hypothesis import settings as hypothesis_settings
 from pytest_django.plugin import blocking_manager_key, validate_django_db
 
@@ -32,10 +35,33 @@ _read_narratives = cache(read_narratives)
 _read_mapping = cache(read_mapping)
 
 
+# What the loaders wrote, row by row, for every model whose table they filled (the catalog, its history, the
+# narratives, the mapping): taken after the first load in this process, written back in one bulk insert per table.
+_reference_rows: list[tuple[type[Model], list[dict]]] = []
+
+
+def _row_counts() -> dict[type[Model], int]:
+    return {model: model._base_manager.count() for model in apps.get_models(include_auto_created=True)}
+
+
 def _load_reference_data() -> None:
+    """The reference data, into tables a transactional test flushed (or that were never loaded).
+
+    The first time the loaders run, as `make run` does; after that the rows they wrote are put back as they were,
+    primary keys and the catalog's token included, so the catalog this process holds in memory stays valid:
+    loading again row by row took seconds after every live-server test on PostgreSQL."""
+    if _reference_rows:
+        with transaction.atomic():
+            for model, rows in _reference_rows:
+                if not model._base_manager.exists():
+                    model._base_manager.bulk_create([model(**row) for row in rows])
+        return
+    before = _row_counts()
     load_catalog(catalog=_read_catalog(settings.CATALOG_FIXTURE))
     load_narratives(narratives=_read_narratives())
     load_mapping(mapping=_read_mapping())
+    _reference_rows[:] = [(model, list(model._base_manager.order_by("pk").values()))
+                          for model, count in _row_counts().items() if count != before[model]]
 
 
 @pytest.fixture(scope="session")
@@ -99,15 +125,17 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     return result
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     # Groups for `pytest -n ... --dist loadgroup` (make test): the tests of a module that shares a module-scoped
     # fixture (one collectstatic, one CLI database) stay together so it is built once. Every other test, the browser
     # tests included, goes wherever a worker is free: each worker starts its own Chromium when it first needs one.
-    for item in items:
-        if any(defs[-1].scope in ("module", "class", "package")
-               for defs in item._fixtureinfo.name2fixturedefs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+    # Marked as each item is collected: xdist reads the marks in its own pytest_collection_modifyitems, which may
+    # run before any of ours.
+    # (pytest-django's own class-scoped autouse fixture, which every test has, is not one of them.)
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures and any(defs[-1].scope in ("module", "class", "package") and not name.startswith("_django")
+                        for name, defs in fixtures.name2fixturedefs.items()):
+        item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 @pytest.fixture
