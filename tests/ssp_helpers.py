@@ -170,11 +170,35 @@ HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', '=HYPE
 XML_ILLEGAL = "\x0b\x1b\ufffe"  # NUL cannot be stored at all (PostgreSQL, and forms refuse it)
 
 
+_rendered: dict[bytes, bytes] = {}
+_texts: dict[tuple[bytes, tuple[str, ...]], str] = {}
+
+
+def rendered_pdf(doc) -> bytes:
+    """``render_pdf.render(doc)``, once per process for each distinct document: many tests read the same complete
+    plan. The key is the whole print HTML and every asset it links to, so any difference renders anew."""
+    import hashlib
+
+    from ssp import render_pdf
+
+    html, assets = render_pdf.render_html(doc), render_pdf.assets_for(doc)
+    key = hashlib.sha256(html.encode() + repr(sorted(assets.items())).encode()).digest()
+    if key not in _rendered:
+        _rendered[key] = render_pdf.html_to_pdf(html, assets=assets)
+    return _rendered[key]
+
+
 def pdf_text(pdf: bytes, *args: str) -> str:
+    """pdftotext's reading of ``pdf`` (once per process for the same bytes and options)."""
+    import hashlib
     import subprocess
 
-    result = subprocess.run(["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True, timeout=60)
-    return result.stdout.decode()
+    key = (hashlib.sha256(pdf).digest(), args)
+    if key not in _texts:
+        result = subprocess.run(["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True,
+                                timeout=60)
+        _texts[key] = result.stdout.decode()
+    return _texts[key]
 
 
 def pdf_pages(pdf: bytes) -> list[str]:

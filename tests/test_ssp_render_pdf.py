@@ -24,6 +24,7 @@ from .ssp_helpers import (
     pdf_pages,
     pdf_text,
     plan_for,
+    rendered_pdf,
     requirement_blocks,
     start_assessment,
 )
@@ -49,7 +50,7 @@ def test_docx_and_pdf_carry_the_same_status_and_description_for_every_requiremen
     doc = build_document(ssp)
     entries = doc.requirements
     from_docx = requirement_blocks(docx_body_text(render_docx.render(doc)), doc)
-    from_pdf = requirement_blocks(pdf_body_text(render_pdf.render(doc), doc.header_text), doc)
+    from_pdf = requirement_blocks(pdf_body_text(rendered_pdf(doc), doc.header_text), doc)
     expected = {e.nist_id: (e.status_label, " ".join(e.description_text.split())) for e in entries}
     assert len(expected) == 110
     assert from_docx == expected
@@ -61,7 +62,7 @@ def test_docx_and_pdf_carry_the_same_status_and_description_for_every_requiremen
 def test_a_draft_says_draft_on_every_page_with_header_and_page_numbers(ssp):
     Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.2").update(note="")
     doc = build_document(ssp, on=date(2026, 3, 5))
-    pages = pdf_pages(render_pdf.render(doc))
+    pages = pdf_pages(rendered_pdf(doc))
     assert len(pages) > 10
     for number, page in enumerate(pages, start=1):
         assert "DRAFT" in page, number
@@ -84,18 +85,18 @@ def margins(pdf: bytes) -> list[list[str]]:
 def test_a_clean_plan_has_no_draft_mark_and_the_banner_can_be_turned_off(ssp):
     doc = build_document(ssp)
     assert not doc.draft, doc.issues
-    banner = margins(render_pdf.render(doc))
+    banner = margins(rendered_pdf(doc))
     assert all(lines.count("CUI") == 2 for lines in banner)  # top and bottom of every page
     ssp.cui_banner = False
     ssp.save()
-    pdf = render_pdf.render(build_document(ssp))
+    pdf = rendered_pdf(build_document(ssp))
     assert "DRAFT" not in pdf_text(pdf)
     assert not any("CUI" in lines for lines in margins(pdf))
 
 
 def test_table_of_contents_gives_page_numbers(ssp):
     doc = build_document(ssp)
-    pdf = render_pdf.render(doc)
+    pdf = rendered_pdf(doc)
     contents = pdf_pages(pdf)[1]
     assert "Table of contents" in contents
     requirements_page = next(i for i, page in enumerate(pdf_pages(pdf), start=1) if "3. Requirements\nThe source"
@@ -123,7 +124,7 @@ def test_user_text_is_printed_literally(ssp):
     Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.1").update(note=payload)
     ssp.purpose = "<i>not italic</i> {{ doc.title }} {% now 'Y' %}"
     ssp.save()
-    text = pdf_text(render_pdf.render(build_document(ssp)))
+    text = pdf_text(rendered_pdf(build_document(ssp)))
     for line in HOSTILE:
         line = line.replace("\u202e", "")  # bidi controls never reach a document (blocks.clean)
         assert line in text, line
@@ -166,7 +167,7 @@ def test_unconfirmed_starting_text_is_flagged_in_the_pdf(ssp):
     # No description written: the starting text stands in, flagged.
     Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.5").update(note="")
     doc = build_document(ssp)
-    text = " ".join(pdf_body_text(render_pdf.render(doc), doc.header_text).split())
+    text = " ".join(pdf_body_text(rendered_pdf(doc), doc.header_text).split())
     assert text.count("STARTING TEXT, NOT YET CONFIRMED") == 1
     block = text[text.index("3.1.5 (AC.L2-3.1.5) Least Privilege"):text.index("3.1.6 ")]
     assert "STARTING TEXT, NOT YET CONFIRMED" in block and "Acme meets this requirement as follows." in block
@@ -185,7 +186,7 @@ def test_the_cover_has_the_cui_designation_box_at_its_lower_right_and_a_drafts_o
     ssp.save()
     Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id__in=("3.1.1", "3.1.2")).update(note="")
     doc = build_document(ssp)
-    pdf = render_pdf.render(doc)
+    pdf = rendered_pdf(doc)
     lower_right = " ".join(region(pdf, 1, 306, 480, 306, 312).split())
     assert ("Controlled by: Acme Engineering LLC CUI Category: CTI Distribution/Dissemination Control: FEDCON "
             "POC: Pat Doe, pat@example.com") in lower_right
@@ -196,12 +197,12 @@ def test_the_cover_has_the_cui_designation_box_at_its_lower_right_and_a_drafts_o
         assert f"• {item}" in cover
     ssp.cui_banner = False
     ssp.save()
-    assert "Controlled by" not in pdf_pages(render_pdf.render(build_document(ssp)))[0]
+    assert "Controlled by" not in pdf_pages(rendered_pdf(build_document(ssp)))[0]
 
 
 def test_front_matter_is_titled_without_a_number_and_the_approval_page_has_a_signature_block(ssp):
     doc = build_document(ssp)
-    pdf = render_pdf.render(doc)
+    pdf = rendered_pdf(doc)
     contents = pdf_text(pdf, "-layout", "-f", "2", "-l", "2")
     assert re.search(r"^Plan approval +3$", contents, re.M) and re.search(r"^Assessment summary +4$", contents, re.M)
     approval, summary = pdf_pages(pdf)[2], pdf_pages(pdf)[3]
@@ -211,7 +212,7 @@ def test_front_matter_is_titled_without_a_number_and_the_approval_page_has_a_sig
     # The date line stays empty, to be filled by hand, until an approval date is recorded.
     ssp.approval_date = None
     ssp.save()
-    approval = pdf_pages(render_pdf.render(build_document(ssp)))[2]
+    approval = pdf_pages(rendered_pdf(build_document(ssp)))[2]
     assert re.sub(r"\s+", " ", approval[approval.index("Signature"):]).startswith("Signature Name Pat Doe Title CEO "
                                                                                    "Date CUI")
 
@@ -220,7 +221,7 @@ def test_a_requirement_reads_like_a_worksheet_with_its_objectives_and_in_objecti
     Answer.objects.filter(assessment=ssp.assessment, requirement__nist_id="3.1.16").update(
         na_approved_by="Pat Doe", na_approved_on=date(2026, 2, 1), justification="No wireless network at all.")
     doc = build_document(ssp)
-    text = " ".join(pdf_body_text(render_pdf.render(doc), doc.header_text).split())
+    text = " ".join(pdf_body_text(rendered_pdf(doc), doc.header_text).split())
     block = text[text.index("3.1.16 (AC.L2-3.1.16) Wireless Access Authorization"):text.index("3.1.17 (AC.L2")]
     entry = next(e for e in doc.requirements if e.nist_id == "3.1.16")
     expected = [entry.heading, " ".join(entry.text.split()), "Status: Not applicable", f"Value: {entry.points_text}",
@@ -240,7 +241,7 @@ def test_a_requirement_reads_like_a_worksheet_with_its_objectives_and_in_objecti
     ObjectiveAnswer.objects.create(assessment=ssp.assessment, objective=objectives[0], status="met")
     ObjectiveAnswer.objects.create(assessment=ssp.assessment, objective=objectives[1], status="not_met")
     doc = build_document(ssp)
-    text = " ".join(pdf_body_text(render_pdf.render(doc), doc.header_text).split())
+    text = " ".join(pdf_body_text(rendered_pdf(doc), doc.header_text).split())
     block = text[text.index("3.1.1 (AC.L2-3.1.1)"):text.index("3.1.2 (AC.L2")]
     entry = doc.requirements[0]
     assert [o.status for o in entry.objectives][:3] == ["Met", "Not met", "Not assessed"]
@@ -252,7 +253,7 @@ def test_a_requirement_reads_like_a_worksheet_with_its_objectives_and_in_objecti
 
 def test_a_requirements_poam_detail_links_to_its_row_in_the_appendix(ssp):
     doc = build_document(ssp)
-    pdf = render_pdf.render(doc)
+    pdf = rendered_pdf(doc)
     reader = PdfReader(io.BytesIO(pdf))
     destinations = reader.named_destinations
     poam_pages = {i for i, page in enumerate(pdf_pages(pdf)) if i > 1 and "Plan of action and milestones (POA&M)\n" in
@@ -279,7 +280,7 @@ def test_the_poam_is_on_landscape_pages_with_its_header_row_on_each_and_the_rest
     answer_all(assessment, not_met=tuple(open_ids))
     Answer.objects.filter(assessment=assessment, status="not_met").update(weakness="Not in place. " * 20)
     doc = build_document(complete(plan_for(assessment)))
-    pdf = render_pdf.render(doc)
+    pdf = rendered_pdf(doc)
     pages = pdf_pages(pdf)
     landscape = [i for i, page in enumerate(PdfReader(io.BytesIO(pdf)).pages) if page.mediabox.width >
                  page.mediabox.height]
@@ -316,7 +317,7 @@ def test_a_requirements_heading_status_and_the_start_of_its_narrative_share_a_pa
         row.note = f"{row.requirement.nist_id}: " + "The procedure is followed every week. " * (index % 9 * 4 + 1)
         row.save()
     doc = build_document(ssp)
-    pages = [" ".join(page.split()) for page in pdf_pages(render_pdf.render(doc))]
+    pages = [" ".join(page.split()) for page in pdf_pages(rendered_pdf(doc))]
     for entry in doc.requirements:
         page = next(p for p in pages if entry.heading in p)
         after = page[page.index(entry.heading):]
@@ -329,7 +330,7 @@ def test_bidi_controls_are_gone_and_right_to_left_text_comes_through(ssp):
     ssp.system_name = "\u202dAcme\u202c enclave"
     ssp.save()
     doc = build_document(ssp)
-    pdf = render_pdf.render(doc)
+    pdf = rendered_pdf(doc)
     text = pdf_text(pdf)
     assert not any(char in text for char in "\u202a\u202d\u202e\u2066\u2067\u2068\u2069")
     assert "evil and live." in text and "live and evil" not in text
