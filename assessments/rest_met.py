@@ -126,6 +126,16 @@ def _writes_requirement(assessment: Assessment, req: Requirement) -> bool:
     return not assessment.objective_mode or req.nist_id == scoring.SSP_REQUIREMENT
 
 
+def _change_status(model: type[Answer] | type[ObjectiveAnswer], changes: list[tuple[Answer | ObjectiveAnswer, str]],
+                   *, reason: str, moment: datetime) -> None:
+    """Give each row its new status as any change does (a new version, the time), in one write with history."""
+    for row, status in changes:
+        row.status, row.version, row.updated_at = status, row.version + 1, moment
+    if changes:
+        bulk_update_with_history([row for row, _ in changes], model, ["status", "version", "updated_at"],
+                                 default_change_reason=reason, default_date=moment)
+
+
 def _write_met(model: type[Answer] | type[ObjectiveAnswer], met: str,
                rows: list[tuple[Answer | ObjectiveAnswer | None, dict]], *, reason: str,
                moment: datetime) -> list[tuple[int, int, str | None]]:
@@ -138,11 +148,8 @@ def _write_met(model: type[Answer] | type[ObjectiveAnswer], met: str,
             created.append(model(**keys, status=met, version=1))
         else:
             undo.append((row.pk, row.version + 1, row.status))
-            row.status, row.version, row.updated_at = met, row.version + 1, moment
-            updated.append(row)
-    if updated:
-        bulk_update_with_history(updated, model, ["status", "version", "updated_at"],
-                                 default_change_reason=reason, default_date=moment)
+            updated.append((row, met))
+    _change_status(model, updated, reason=reason, moment=moment)
     if created:
         for row in bulk_create_with_history(created, model, default_change_reason=reason, default_date=moment):
             undo.append((row.pk, row.version, None))
@@ -212,11 +219,8 @@ def undo_rest_met(*, assessment: Assessment, done: Done) -> Undone:
                 row._change_reason = reason
                 row.delete()  # one row at a time: each deletion keeps its history record with who and why
             else:
-                row.status, row.version, row.updated_at = before, row.version + 1, moment
-                updated.append(row)
-        if updated:
-            bulk_update_with_history(updated, model, ["status", "version", "updated_at"],
-                                     default_change_reason=reason, default_date=moment)
+                updated.append((row, before))
+        _change_status(model, updated, reason=reason, moment=moment)
     if changed:
         Assessment.objects.filter(pk=assessment.pk).update(updated_at=moment)
     restored = tuple(n for n in done.nist_ids if n not in touched)
