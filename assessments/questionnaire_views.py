@@ -4,6 +4,7 @@ form), and an answer's history."""
 from django.contrib import messages
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -13,10 +14,11 @@ from controls.snapshot import current as current_catalog
 
 from . import scoring
 from .access import READ, WRITE, get_assessment_for_user, private, require_methods
+from .blocks import Block, Renderer
 from .forms import AnswerForm, ObjectiveAnswerForm
 from .hints import hints_for
-from .models import ANSWER_FIELDS, Answer, AnswerStatus, Assessment, ObjectiveAnswer, TargetLevel
-from .paths import path_for_each, with_family_paths
+from .models import Answer, AnswerStatus, Assessment, ObjectiveAnswer, TargetLevel
+from .paths import with_family_paths
 from .records import catalog_rules, load_answer_rows, score_statuses
 from .report import family_progress
 from .rest_met_views import undo_offer
@@ -24,15 +26,6 @@ from .writes import StaleWrite, save_answer, save_objective_answer
 
 # Form errors none of our pages can cause: a tampered or broken request gets 400, a rule broken by an answer 422.
 MALFORMED_CODES = frozenset({"invalid_choice", "max_length", "null_characters_not_allowed"})
-
-
-class _Paths:
-    """The answer, history and objective paths of one assessment's requirement blocks (see path_for_each)."""
-
-    def __init__(self, public_id: str):
-        self.answer = path_for_each("assessments:answer", public_id, "3.1.1")
-        self.history = path_for_each("assessments:answer_history", public_id, "3.1.1")
-        self.objective = path_for_each("assessments:objective", public_id, "3.1.1[a]")
 
 
 def _family_context(request: HttpRequest, assessment: Assessment, code: str,
@@ -58,62 +51,24 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
     statuses, answers, objective_answers = load_answer_rows(assessment, catalog, {r.pk for r in requirements})
     result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
     items = {i.rule.nist_id: i for i in result.items}
-    paths = _Paths(assessment.public_id)
-    rows = [
-        _row(assessment, req, answers.get(req.pk), objective_answers, items.get(req.nist_id), paths,
-             **bound.get(req.nist_id, {}))
+    hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
+    renderer = Renderer(assessment, catalog, get_token(request))
+    blocks = [
+        renderer.render(Block(req, answers.get(req.pk), objective_answers, items.get(req.nist_id),
+                              hints.get(req.nist_id, []), **bound.get(req.nist_id, {})))
         for req in requirements
     ]
-    hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
-    for row in rows:
-        row["hints"] = hints.get(row["requirement"].nist_id, [])
     progress = with_family_paths(family_progress(result, catalog.family_names), assessment.public_id)
     codes = [f["code"] for f in progress]
     index = codes.index(fam.code)
     return {
-        "assessment": assessment, "family": fam, "rows": rows, "result": result, "families": progress,
+        "assessment": assessment, "family": fam, "blocks": blocks, "result": result, "families": progress,
         "catalog": catalog,
         "previous_family": codes[index - 1] if index > 0 else None,
         "next_family": codes[index + 1] if index + 1 < len(codes) else None,
-        "unanswered_here": sum(1 for row in rows if row["item"] is not None and not row["item"].answered),
+        "unanswered_here": sum(1 for req in requirements
+                               if (item := items.get(req.nist_id)) is not None and not item.answered),
     }
-
-
-def _row(assessment: Assessment, req: Requirement, answer: Answer | None, objective_answers: dict,
-         item: scoring.Item | None, paths: _Paths, form: AnswerForm | None = None, conflict: Answer | None = None,
-         saved: bool = False, objective_errors: dict[int, str] | None = None) -> dict:
-    """One requirement block. ``req`` must have its objectives prefetched."""
-    if form is None:
-        initial = {"version": answer.version if answer else 0}
-        if answer:
-            initial |= {f: getattr(answer, f) for f in ANSWER_FIELDS}
-        form = AnswerForm(initial=initial, requirement=req, stored=answer, objective_mode=assessment.objective_mode)
-    objective_errors = objective_errors or {}
-    objectives = []
-    answered_objectives = False
-    unanswered_objectives = False
-    if assessment.objective_mode and req.nist_id != scoring.SSP_REQUIREMENT:
-        for obj in req.objectives.all():
-            stored = objective_answers.get(obj.pk)
-            answered_objectives = answered_objectives or stored is not None
-            unanswered_objectives = unanswered_objectives or stored is None or not stored.status
-            objectives.append({
-                "objective": obj,
-                "url": paths.objective(obj.objective_id),
-                "form": ObjectiveAnswerForm(
-                    initial={"status": stored.status if stored else "", "version": stored.version if stored else 0},
-                    objective_id=obj.objective_id,
-                ),
-                "error": objective_errors.get(obj.pk, ""),
-            })
-    # A not met or partial answer given before objective mode stands until the objectives decide (scoring_answers).
-    answered_before = ""
-    if unanswered_objectives and answer is not None and answer.status in (AnswerStatus.NOT_MET, AnswerStatus.PARTIAL):
-        answered_before = answer.get_status_display()
-    return {"requirement": req, "answer": answer, "form": form, "item": item, "objectives": objectives,
-            "conflict": conflict, "saved": saved, "has_history": answer is not None or answered_objectives,
-            "answered_before": answered_before, "answer_url": paths.answer(req.nist_id),
-            "history_url": paths.history(req.nist_id)}
 
 
 @private
@@ -135,10 +90,11 @@ def _requirement_block(request: HttpRequest, assessment: Assessment, catalog: Ca
     statuses, answers, objective_answers = stored
     result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
-    block = _row(assessment, req, answers.get(req.pk), objective_answers, item, _Paths(assessment.public_id), **row)
-    block["hints"] = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
+    hints = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
+    block = Renderer(assessment, catalog, get_token(request)).render(
+        Block(req, answers.get(req.pk), objective_answers, item, hints, **row))
     return render(request, "assessments/family.html#answer_response", {
-        "assessment": assessment, "row": block, "result": result, "family": req.family,
+        "assessment": assessment, "block": block, "result": result, "family": req.family,
         "families": with_family_paths(family_progress(result, catalog.family_names), assessment.public_id),
         "catalog": catalog,
     }, status=status)

@@ -34,6 +34,20 @@ STAMP_ID = 1
 
 
 @dataclass(frozen=True)
+class Selection:
+    """Some of a catalog's requirements, shown as one block ({% catalogfragment %}). ``pk`` identifies it when it is
+    to be kept: a selection by family, points or level is one of a few hundred; a free-text search's could be any
+    of the 2^110 subsets, so it is never kept (``kept=False``)."""
+
+    requirements: tuple[Requirement, ...]
+    kept: bool
+
+    @property
+    def pk(self) -> tuple[int, ...] | None:
+        return tuple(r.pk for r in self.requirements) if self.kept else None
+
+
+@dataclass(frozen=True)
 class CatalogSnapshot:
     token: str | None  # None: no stamp row; this snapshot is for one request only
     families: tuple[Family, ...]  # in catalog order

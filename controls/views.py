@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from .models import Objective, PoamEligibility, Requirement
-from .snapshot import CatalogSnapshot, current
+from .snapshot import CatalogSnapshot, Selection, current
 
 POINT_FILTERS = {"5": 5, "3": 3, "1": 1}
 
@@ -15,8 +15,8 @@ def _search_text(catalog: CatalogSnapshot) -> dict[str, tuple[str, str]]:
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
-    # One query, the catalog revision: the catalog itself and each requirement's rendered row are in memory per
-    # revision (controls/snapshot.py), and the filters apply to it here.
+    # One query, the catalog revision: the catalog itself, and the rendered table of each selection but a search's,
+    # are in memory per revision (controls/snapshot.py), and the filters apply to it here.
     snapshot = current()
     requirements = list(snapshot.requirements)
     family = request.GET.get("family", "")
@@ -38,6 +38,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "catalog": snapshot,
         "families": snapshot.families,
         "requirements": requirements,
+        "selection": Selection(tuple(requirements), kept=not q),
         "filters": {"family": family, "points": points, "level1": level1, "q": q},
     }
     return render(request, "controls/catalog.html", ctx)

@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.test.utils import ContextList
 from django.urls import reverse
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -48,11 +49,10 @@ def error_at(doc, nist_id: str, field: str) -> str:
 
 
 def error_codes(response, field: str) -> list[str]:
-    """The codes of the errors the bound form of the response has on ``field``."""
-    if "rows" in response.context:  # the whole family page (plain form)
-        form = next(r["form"] for r in response.context["rows"] if r["form"].is_bound)
-    else:  # the requirement block (htmx)
-        form = response.context["row"]["form"]
+    """The codes of the errors the bound form of the response has on ``field`` (the block that shows it is rendered
+    on its own, in the family page or as the htmx answer)."""
+    contexts = response.context if isinstance(response.context, ContextList) else [response.context]
+    form = next(c["row"]["form"] for c in contexts if "row" in c and c["row"]["form"].is_bound)
     return [e.code for e in form.errors.as_data().get(field, [])]
 
 

@@ -75,3 +75,31 @@ def test_an_item_reached_through_another_is_named_with_as():
         Template(LOAD + "{% catalogfragment catalog row.objective %}{% endcatalogfragment %}")
     with pytest.raises(TemplateSyntaxError):
         Template(LOAD + "{% catalogfragment catalog %}{% endcatalogfragment %}")
+
+
+def test_a_selection_is_kept_by_its_requirements_and_the_catalog_is_there_for_the_rows_inside():
+    catalog = snapshot.current()
+    template = Template(LOAD + "{% catalogfragment catalog selection %}{{ secret }}"
+                               "{% for r in selection.requirements %}"
+                               "{% catalogfragment catalog r %}{{ r.nist_id }} {% endcatalogfragment %}"
+                               "{% endfor %}{% endcatalogfragment %}")
+    ac = tuple(r for r in catalog.requirements if r.family.code == "AC")[:2]
+    at = tuple(r for r in catalog.requirements if r.family.code == "AT")[:1]
+    kept = snapshot.Selection(ac, kept=True)
+    assert template.render(Context({"catalog": catalog, "selection": kept, "secret": "S3CRET"})) == "3.1.1 3.1.2 "
+    assert ("fragment", template.nodelist[1], "Selection", (ac[0].pk, ac[1].pk)) in catalog._memo
+    # Another selection is another block, never the first one's.
+    assert template.render(Context({"catalog": catalog, "selection": snapshot.Selection(at, kept=True)})) == "3.2.1 "
+
+
+def test_a_selection_not_to_be_kept_is_rendered_every_time():
+    catalog = snapshot.current()
+    template = Template(LOAD + "{% catalogfragment catalog selection %}{% for r in selection.requirements %}"
+                               "{{ r.text }}{% endfor %}{% endcatalogfragment %}")
+    item = Counted(1, "Found")
+    searched = snapshot.Selection((item,), kept=False)
+    assert searched.pk is None
+    for _ in range(2):
+        assert template.render(Context({"catalog": catalog, "selection": searched})) == "Found"
+    assert item.reads == 2
+    assert not any(isinstance(key, tuple) and template.nodelist[1] in key for key in catalog._memo)

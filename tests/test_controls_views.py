@@ -91,3 +91,22 @@ def test_the_catalog_lists_each_family_once_in_catalog_order(client):
     assert headings == list(Family.objects.order_by("position").values_list("code", flat=True))
     listed = re.findall(r'<a href="/controls/(3\.\d+\.\d+)/">', body)
     assert listed == list(Requirement.objects.order_by("position").values_list("nist_id", flat=True))
+
+
+def test_each_selection_shows_its_own_rows_whichever_was_shown_before(client):
+    # The table of a filter is kept per catalog revision, a search's is not: in any order, each page lists exactly
+    # the requirements it selects.
+    requirements = list(Requirement.objects.select_related("family").order_by("position"))
+    selections = [
+        ({}, requirements),
+        ({"family": "PS"}, [r for r in requirements if r.family.code == "PS"]),
+        ({"q": "password"}, [r for r in requirements if "password" in (r.text + r.cmmc_title).lower()]),
+        ({"q": "multifactor"}, [r for r in requirements if "multifactor" in (r.text + r.cmmc_title).lower()]),
+        ({"level1": "1", "points": "5"}, [r for r in requirements if r.level1_id and r.points == 5]),
+    ]
+    for _ in range(2):
+        for params, expected in selections:
+            body = client.get(reverse("controls:catalog"), params).content.decode()
+            shown = re.findall(r'<td class="text-nowrap"><a href="/controls/([0-9.]+)/">', body)
+            assert shown == [r.nist_id for r in expected], params
+            assert expected, params

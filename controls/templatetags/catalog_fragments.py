@@ -3,10 +3,12 @@ made only of catalog text (a requirement's title and text, its objectives), rend
 process.
 
 ``catalog`` is a ``controls.snapshot.CatalogSnapshot`` (the view puts it in the context) and ``req`` a requirement
-or objective from it. The block is rendered with that one variable in its context and nothing else, so it cannot
-show anything of the page's assessment or user, even by mistake: such a variable renders empty. The markup is kept
-with the catalog (``CatalogSnapshot.memo``), so it is dropped with it when the catalog changes. Without a catalog in
-the context, or on a catalog read for one request only (no revision yet), the block is rendered every time.
+or objective from it, or a ``controls.snapshot.Selection`` of requirements. The block is rendered with that one
+variable and the catalog (as ``catalog``) in its context and nothing else, so it cannot show anything of the page's
+assessment or user, even by mistake: such a variable renders empty. The markup is kept with the catalog
+(``CatalogSnapshot.memo``), so it is dropped with it when the catalog changes. Without a catalog in the context, on a
+catalog read for one request only (no revision yet), or for an item without a ``pk`` (a selection that is not to be
+kept), the block is rendered every time.
 """
 
 from django import template
@@ -23,17 +25,18 @@ class CatalogFragmentNode(template.Node):
     def __init__(self, nodelist: NodeList, catalog: FilterExpression, item: FilterExpression, name: str):
         self.nodelist, self.catalog, self.item, self.name = nodelist, catalog, item, name
 
-    def _render(self, context: Context, item: object) -> SafeString:
+    def _render(self, context: Context, catalog: object, item: object) -> SafeString:
         with context.render_context.push():
-            return self.nodelist.render(context.new({self.name: item}))
+            return self.nodelist.render(context.new({self.name: item, "catalog": catalog}))
 
     def render(self, context: Context) -> SafeString:
         catalog = self.catalog.resolve(context)
         item = self.item.resolve(context)
-        if not isinstance(catalog, CatalogSnapshot) or catalog.token is None or item is None:
-            return self._render(context, item)
+        if not isinstance(catalog, CatalogSnapshot) or catalog.token is None or getattr(item, "pk", None) is None:
+            return self._render(context, catalog, item)
         # Keyed by this node (one per place in a template) and the item: the same text block in every request.
-        return catalog.memo(("fragment", self, type(item).__name__, item.pk), lambda: self._render(context, item))
+        return catalog.memo(("fragment", self, type(item).__name__, item.pk),
+                            lambda: self._render(context, catalog, item))
 
 
 @register.tag
