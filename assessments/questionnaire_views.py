@@ -51,7 +51,7 @@ def _family_context(request: HttpRequest, assessment: Assessment, code: str,
     statuses, answers, objective_answers = load_answer_rows(assessment, catalog, {r.pk for r in requirements})
     result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
     items = {i.rule.nist_id: i for i in result.items}
-    hints = hints_for(assessment, [r.nist_id for r in requirements])  # one query: the ISO head start's hints
+    hints = hints_for(assessment, [r.nist_id for r in requirements], catalog)  # one query: the ISO head start's
     renderer = Renderer(assessment, catalog, get_token(request))
     blocks = [
         renderer.render(Block(req, answers.get(req.pk), objective_answers, items.get(req.nist_id),
@@ -90,7 +90,7 @@ def _requirement_block(request: HttpRequest, assessment: Assessment, catalog: Ca
     statuses, answers, objective_answers = stored
     result = score_statuses(assessment, catalog_rules(catalog), statuses, objective_answers)
     item = next((i for i in result.items if i.rule.nist_id == req.nist_id), None)
-    hints = hints_for(assessment, [req.nist_id]).get(req.nist_id, [])
+    hints = hints_for(assessment, [req.nist_id], catalog).get(req.nist_id, [])
     block = Renderer(assessment, catalog, get_token(request)).render(
         Block(req, answers.get(req.pk), objective_answers, item, hints, **row))
     return render(request, "assessments/family.html#answer_response", {

@@ -24,6 +24,7 @@ import threading
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Prefetch
@@ -42,7 +43,7 @@ class Selection:
     requirements: tuple[Requirement, ...]
     kept: bool
 
-    @property
+    @cached_property
     def pk(self) -> tuple[int, ...] | None:
         return tuple(r.pk for r in self.requirements) if self.kept else None
 

@@ -4,8 +4,10 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from assessments.models import Assessment
+from controls.snapshot import CatalogSnapshot
+from controls.snapshot import current as current_catalog
 
-from .models import Confidence, IsoMapping
+from .models import Confidence, HeadStart, IsoMapping
 
 
 class Hint(NamedTuple):
@@ -15,15 +17,35 @@ class Hint(NamedTuple):
     partial: bool
 
 
-def hints_for(assessment: Assessment, requirement_ids: Iterable[str]) -> dict[str, list[Hint]]:
-    """NIST id -> the assessment's ticked ISO controls related to it, in Annex A order (1 query)."""
+def related_by_control(catalog: CatalogSnapshot) -> dict[int, list[tuple[int, int, str, Hint]]]:
+    """ISO control pk -> what it relates to: (requirement position, control position, NIST id, hint) per mapping row.
+
+    The mapping is reference data that only ``load_mapping`` writes, and it renews the catalog's token when it does,
+    so the mapping is kept with the catalog (one query per catalog revision and process)."""
+
+    def read() -> dict[int, list[tuple[int, int, str, Hint]]]:
+        related: dict[int, list[tuple[int, int, str, Hint]]] = {}
+        rows = IsoMapping.objects.values_list("control_id", "requirement__position", "control__position",
+                                              "requirement__nist_id", "control__control_id", "confidence", "partial")
+        for control_pk, req_position, control_position, nist_id, control_id, confidence, partial in rows:
+            hint = Hint(control_id, confidence != Confidence.HIGH, confidence, partial)
+            related.setdefault(control_pk, []).append((req_position, control_position, nist_id, hint))
+        return related
+
+    return catalog.memo("iso27001.related_by_control", read)
+
+
+def hints_for(assessment: Assessment, requirement_ids: Iterable[str], catalog: CatalogSnapshot | None = None
+              ) -> dict[str, list[Hint]]:
+    """NIST id -> the assessment's ticked ISO controls related to it, in Annex A order. One query, the ticked
+    controls (and without ``catalog``, the catalog revision)."""
+    catalog = catalog or current_catalog()
+    related = related_by_control(catalog)
+    wanted = set(requirement_ids)
+    ticked = HeadStart.controls.through.objects.filter(headstart__assessment=assessment).values_list(
+        "isocontrol_id", flat=True)
+    found = sorted(line for control_pk in ticked for line in related.get(control_pk, ()) if line[2] in wanted)
     hints: dict[str, list[Hint]] = {}
-    rows = (
-        IsoMapping.objects.filter(requirement__nist_id__in=list(requirement_ids),
-                                  control__head_starts__assessment=assessment)
-        .order_by("requirement__position", "control__position")
-        .values_list("requirement__nist_id", "control__control_id", "confidence", "partial")
-    )
-    for nist_id, control_id, confidence, partial in rows:
-        hints.setdefault(nist_id, []).append(Hint(control_id, confidence != Confidence.HIGH, confidence, partial))
+    for _, _, nist_id, hint in found:
+        hints.setdefault(nist_id, []).append(hint)
     return hints

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from controls.models import Requirement
+from controls.snapshot import catalog_changed
 
 from .annex_a import EDITIONS, ID_PATTERN, theme_of
 from .models import Confidence, IsoControl, IsoMapping
@@ -242,4 +243,6 @@ def load_mapping(*, mapping: MappingData) -> LoadReport:
             report.rows_unchanged += 1
     IsoMapping.objects.bulk_create(new_rows)
     report.rows_created = len(new_rows)
+    if report.changed:
+        catalog_changed()  # every process reads the mapping again (iso27001/hints.py keeps it with the catalog)
     return report

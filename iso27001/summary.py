@@ -6,6 +6,7 @@ from django.db.models import Count
 
 from assessments.models import Assessment
 from controls.models import Requirement
+from controls.snapshot import current as current_catalog
 
 from .hints import Hint, hints_for
 from .models import HeadStart, IsoControl, IsoMapping
@@ -69,10 +70,11 @@ class Summary:
 
 
 def summarize(assessment: Assessment, head: HeadStart) -> Summary:
-    """4 queries: requirements, hints, ticked controls, requirements mapped in the edition."""
-    requirements = list(Requirement.objects.select_related("family").order_by("position"))
+    """4 queries: the catalog revision, hints, ticked controls, requirements mapped in the edition."""
+    catalog = current_catalog()
+    requirements = list(catalog.requirements)
     in_scope = [r for r in requirements if assessment.target_level == "l2" or r.level1_id]
-    hints = hints_for(assessment, [r.nist_id for r in in_scope])
+    hints = hints_for(assessment, [r.nist_id for r in in_scope], catalog)
     ticked = list(
         IsoControl.objects.filter(head_starts=head).annotate(related=Count("mappings"))
         .order_by("position").values_list("control_id", "related")

@@ -16,6 +16,7 @@ from pytest_django.plugin import blocking_manager_key, validate_django_db
 from controls.catalog import load_catalog, read_catalog
 from controls.narratives import load_narratives, read_narratives
 from controls.snapshot import current as current_catalog
+from iso27001.hints import related_by_control
 from iso27001.mapping import load_mapping, read_mapping
 
 # Property tests: in CI (CI is set there, .ci/run) every run tries the same examples, so a red build always means
@@ -81,7 +82,7 @@ def django_assert_num_queries(django_assert_num_queries):
 
     @contextmanager
     def counted(*args, **kwargs):
-        current_catalog()
+        related_by_control(current_catalog())  # the ISO mapping is kept with it (iso27001/hints.py)
         with django_assert_num_queries(*args, **kwargs) as captured:
             yield captured
 

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from assessments.models import Assessment
+from controls.snapshot import current as current_catalog
 from iso27001.fixture_builder import FixtureBuildError, build_fixture
+from iso27001.hints import hints_for
 from iso27001.mapping import FIXTURE, MappingError, load_mapping, parse_mapping, read_mapping
 from iso27001.models import IsoControl, IsoMapping, save_head_start
 
@@ -233,3 +235,23 @@ def test_unreadable_and_non_yaml_fixtures_are_clear_errors(tmp_path):
 def test_load_mapping_is_usable_directly_and_reports_no_change():
     report = load_mapping(mapping=read_mapping())
     assert not report.changed and report.controls_unchanged == 207
+
+
+def test_a_load_that_changes_the_mapping_shows_at_once_in_the_hints_and_an_unchanged_one_keeps_the_catalog(
+        tmp_path, fixture_data):
+    # The hints keep the mapping with the catalog (iso27001/hints.py): a load that writes renews the catalog's token.
+    assessment = Assessment.objects.create(organization_name="Acme")
+    save_head_start(assessment=assessment, edition="2022", control_ids=["A.5.15"])
+    before = current_catalog()
+    assert [h.confidence for h in hints_for(assessment, ["3.1.1"], before)["3.1.1"]] == ["high"]
+    call_command("load_iso_mapping")  # nothing to write
+    assert current_catalog() is before
+    entry = next(e for e in fixture_data["mapping"] if e["id"] == "3.1.1")
+    entry["confidence"] = "low"
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(fixture_data))
+    call_command("load_iso_mapping", str(path))
+    after = current_catalog()
+    assert after.token != before.token
+    assert [(h.confidence, h.low_confidence) for h in hints_for(assessment, ["3.1.1"], after)["3.1.1"]] == [
+        ("low", True)]
