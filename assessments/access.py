@@ -62,7 +62,8 @@ def get_assessment_for_user(request: HttpRequest, public_id: str, *, role: str |
     grants = granted_ids(request)
     if not grants and not mfa_verified(request):
         raise Http404("No assessment")
-    assessment = Assessment.objects.filter(public_id=public_id).first()
+    # order_by(): one row at most (public_id is unique), so no sort; first() would add one by pk.
+    assessment = next(iter(Assessment.objects.filter(public_id=public_id).order_by()[:1]), None)
     if assessment is None:
         raise Http404("No assessment")
     if assessment.organization_id is None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch
 
 from .models import CatalogStamp, Family, Objective, Requirement, text_revision
@@ -92,7 +93,7 @@ _lock = threading.Lock()
 def current() -> CatalogSnapshot:
     """The catalog as stored now (one query while it is unchanged, four when it changed)."""
     global _current
-    token = CatalogStamp.objects.filter(pk=STAMP_ID).values_list("token", flat=True).first()
+    token = _stored_token()
     snapshot = _current
     if snapshot is not None and token is not None and snapshot.token == token:
         return snapshot
@@ -101,6 +102,15 @@ def current() -> CatalogSnapshot:
         with _lock:
             _current = snapshot
     return snapshot
+
+
+def _stored_token() -> str | None:
+    # Every page that reads the catalog runs this query first. Written out, it costs a third of what the ORM's
+    # query compiler spends on it; a constant statement with the id as a parameter, nothing else in it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM controls_catalogstamp WHERE id = %s", [STAMP_ID])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _read(token: str | None) -> CatalogSnapshot:
