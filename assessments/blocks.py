@@ -180,6 +180,7 @@ class Renderer:
 
     def render(self, block: Block) -> SafeString:
         key = block.key(self.view, self.catalog)
-        markup = self._render(block) if key is None else kept.get(key, lambda: self._render(block))
+        # The stand-in is part of the key: kept markup never outlives a change of SECRET_KEY with the old one in it.
+        markup = self._render(block) if key is None else kept.get((self.stand_in, key), lambda: self._render(block))
         # The markup is the template's output; the token is escaped here (Django's are letters and digits anyway).
         return mark_safe(markup.replace(self.stand_in, escape(self.csrf_token)))  # nosec B308 B703

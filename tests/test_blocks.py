@@ -206,3 +206,16 @@ def test_a_kept_block_is_the_block_rendered_afresh_whatever_was_shown_before(bef
     _render(catalog, before)
     assert _render(catalog, after) == fresh
     assert "the-session-token" in fresh and blocks._token_stand_in() not in fresh
+
+
+def test_a_new_secret_key_never_leaves_the_old_stand_in_in_a_page(client, settings):
+    assessment = start(client)
+    client.get(family_url(assessment))  # kept with this key's stand-in
+    old = blocks._token_stand_in()
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]  # a rotation: the session stays valid
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    response = client.get(family_url(assessment))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert old not in body and blocks._token_stand_in() not in body
+    assert len(block_tokens(body)) >= 22
