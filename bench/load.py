@@ -9,8 +9,9 @@ What it does, bounded in time (about 6-8 minutes, never more than ``DEADLINE``):
    Then the steps of deploy/prepare.sh (migrate, cache table, catalog, ISO mapping), and the data: a complete
    Level 2 assessment (all 110 answered) started through the real view, its SSP, and a signed-in (password + TOTP)
    user whose organisation has 20 assessments.
-2. Starts gunicorn with cmmc_site/gunicorn.conf.py (2 workers x 4 threads, persistent DB connections) on a free
-   127.0.0.1 port, with ROOT_URLCONF=bench.urls: the site plus a bare view (the baseline; no public URL has it).
+2. Starts gunicorn with cmmc_site/gunicorn.conf.py (2 workers x 4 threads, persistent DB connections, a listening
+   socket per worker: WEB_REUSE_PORT) on a free 127.0.0.1 port, with ROOT_URLCONF=bench.urls: the site plus a bare
+   view (the baseline; no public URL has it).
 3. Runs wrk (-t2 -c8, 5 s each) against: the catalog, the questionnaire page of the complete assessment (Access
    Control, the largest family), its results page and the dashboard, each right after the bare view, in
    ``BENCH_ROUNDS`` (3) rounds: bare, catalog, bare, questionnaire, ..., bare, answer saves; then again. A page's
@@ -95,6 +96,9 @@ def server_env(url: str) -> dict[str, str]:
         "WEB_CONCURRENCY": "2",
         "WEB_THREADS": "4",
         "WEB_MAX_REQUESTS": "0",  # no worker recycling in the middle of a measure
+        # wrk opens its 8 connections at once: on one shared socket they sometimes all went to one worker, and that
+        # run measured one core (the bare view at 1,100 instead of 2,800 req/s). The kernel spreads them instead.
+        "WEB_REUSE_PORT": "true",
         "CONN_MAX_AGE": "60",  # as in production (README): no new connection per request
         "LOG_LEVEL": "INFO",  # the JSON access line per request is part of the cost
         "PYTHONWARNINGS": "ignore:No directory at",  # no collectstatic here: WhiteNoise serves from the finders
