@@ -11,9 +11,7 @@ invalidated and old blocks simply age out. The CSRF token differs per session, s
 derived from SECRET_KEY so no one can type it into an answer, and each request puts its own token in its place.
 """
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from django.template.loader import get_template
@@ -21,6 +19,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from cmmc_site.lru import LRU
 from controls.models import Requirement
 from controls.snapshot import CatalogSnapshot
 
@@ -128,33 +127,7 @@ class Block:
                 "answer_url": paths.answer(req.nist_id), "history_url": paths.history(req.nist_id)}
 
 
-class _Kept:
-    """A bounded, thread-safe map that forgets what was used least recently."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict[Hashable, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, make: Callable[[], str]) -> str:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-                return value
-        value = make()  # outside the lock: two threads may both make it, and either result is the same
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-kept = _Kept(KEPT_BLOCKS)
+kept: LRU[str] = LRU(KEPT_BLOCKS)
 
 
 def _token_stand_in() -> str:

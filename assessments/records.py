@@ -6,6 +6,7 @@ from collections.abc import Collection
 
 from django.db.models import F
 
+from cmmc_site.lru import LRU
 from controls.snapshot import CatalogSnapshot
 from controls.snapshot import current as current_catalog
 
@@ -18,6 +19,24 @@ ANSWER_COLUMNS = [f.attname for f in Answer._meta.concrete_fields]
 # An assessment's stored answers, as ``load_answers`` reads them: answers by requirement pk (each row carrying
 # ``nist_id``), objective answers by objective pk (each carrying ``nist_id`` and ``oid``, the objective id).
 StoredAnswers = tuple[dict[int, Answer], dict[int, ObjectiveAnswer]]
+
+
+# Scores kept per process (see score_of): a few KB each.
+KEPT_SCORES = 4096
+_scores: LRU[tuple[list[scoring.Rule], scoring.Result]] = LRU(KEPT_SCORES)
+
+
+def score_of(rules: list[scoring.Rule], answers: dict[str, scoring.Answer], level: str) -> scoring.Result:
+    """``scoring.score``, kept per process under its whole input: the same answers on the same rules always give the
+    same result, which is immutable, and the pages score the same stored answers again and again (the dashboard
+    every assessment of the organisation on each view).
+
+    ``rules`` is keyed by identity: pass the catalog's shared list (``catalog_rules``), never a list that is changed
+    afterwards. The entry holds the list, so its id cannot be reused while the entry lives; a new catalog revision
+    has new rules, hence new keys."""
+    key = (id(rules), str(level), frozenset(
+        (nist_id, answer.status, frozenset(answer.objectives.items())) for nist_id, answer in answers.items()))
+    return _scores.get(key, lambda: (rules, scoring.score(rules, answers, level)))[1]
 
 
 def has_ssp(assessment: Assessment) -> bool:
@@ -103,8 +122,8 @@ def score_statuses(assessment: Assessment, rules: list[scoring.Rule], statuses: 
     by_req: dict[str, dict[str, str]] = {}
     for o in objective_answers.values():
         by_req.setdefault(o.nist_id, {})[o.oid] = o.status
-    return scoring.score(rules, scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode),
-                         assessment.level)
+    return score_of(rules, scoring_answers(statuses, by_req, objective_mode=assessment.objective_mode),
+                    assessment.level)
 
 
 def answers_with_details(assessment: Assessment, catalog: CatalogSnapshot, fields: tuple[str, ...] = ()
@@ -172,7 +191,7 @@ def score_assessment(assessment: Assessment, rules: list[scoring.Rule] | None = 
 
 def score_answers(assessment: Assessment, rules: list[scoring.Rule], stored: StoredAnswers) -> scoring.Result:
     """The score of answers read by ``load_answers`` (no query)."""
-    return scoring.score(rules, answers_for_scoring(assessment, stored), assessment.level)
+    return score_of(rules, answers_for_scoring(assessment, stored), assessment.level)
 
 
 def score_assessments(assessments: list[Assessment], rules: list[scoring.Rule] | None = None
@@ -194,8 +213,7 @@ def score_assessments(assessments: list[Assessment], rules: list[scoring.Rule] |
         ).values_list("assessment_id", "objective__requirement__nist_id", "objective__objective_id", "status"):
             objectives[pk].setdefault(nist_id, {})[objective_id] = status
     return {
-        a.pk: scoring.score(
-            rules, scoring_answers(statuses[a.pk], objectives[a.pk], objective_mode=a.objective_mode), a.level
-        )
+        a.pk: score_of(rules, scoring_answers(statuses[a.pk], objectives[a.pk], objective_mode=a.objective_mode),
+                       a.level)
         for a in assessments
     }

@@ -20,7 +20,7 @@ from .models import Answer, SspState, today
 from .objective_mode import ObjectiveModeSwitch
 from .paths import with_family_paths
 from .plans import plan_versions
-from .records import answers_with_details, catalog_rules, has_ssp, score_assessment
+from .records import answers_with_details, catalog_rules, has_ssp, score_assessment, score_of
 from .report import family_progress
 from .rest_met_views import undo_offer
 from .writes import set_ssp_answer, update_intake, update_sprs_details
@@ -133,7 +133,7 @@ def results(request: HttpRequest, public_id: str) -> HttpResponse:
     catalog = current_catalog()
     rules = catalog_rules(catalog)
     answers, details = answers_with_details(assessment, catalog, ("responsible", "planned_date"))
-    result = scoring.score(rules, answers, assessment.level)
+    result = score_of(rules, answers, assessment.level)
     family_names = catalog.family_names
     family_urls: dict[str, str] = {}
     rows: dict[str, dict] = {}
