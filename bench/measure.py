@@ -24,6 +24,7 @@ class Measure:
     requests: int = 0
     cpu_ms: float = 0.0  # CPU of gunicorn's workers per request
     db_cpu_ms: float = 0.0  # CPU of the database's backends per request
+    one_worker: bool = False  # a gunicorn worker did (almost) nothing: every connection went to the other one
     # Interleaved rounds: this measure's ratio to the bare view measured just before it, round by round.
     ratios: list[float] = field(default_factory=list)
     p99s: list[float] = field(default_factory=list)

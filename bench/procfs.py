@@ -100,6 +100,7 @@ class CpuMeter:
     def __init__(self, master: int, database: str):
         self.master, self.database = master, database
         self.workers = self.db = 0.0
+        self.by_worker: dict[int, float] = {}
 
     def _read(self) -> tuple[dict[int, float], dict[int, float]]:
         return ({pid: cpu_seconds(pid) for pid in worker_pids(self.master)},
@@ -111,5 +112,6 @@ class CpuMeter:
 
     def __exit__(self, *exc) -> None:
         workers, db = self._read()
-        self.workers = sum(t - self._workers.get(pid, 0.0) for pid, t in workers.items())
+        self.by_worker = {pid: t - self._workers.get(pid, 0.0) for pid, t in workers.items()}
+        self.workers = sum(self.by_worker.values())
         self.db = sum(t - self._db.get(pid, 0.0) for pid, t in db.items())
