@@ -3,6 +3,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -13,6 +14,7 @@ from django.db.models import Model
 from hypothesis import settings as hypothesis_settings
 from pytest_django.plugin import blocking_manager_key, validate_django_db
 
+from cmmc_site import ratelimit
 from controls.catalog import load_catalog, read_catalog
 from controls.narratives import load_narratives, read_narratives
 from controls.snapshot import current as current_catalog
@@ -200,6 +202,14 @@ def _start_chromium(*, javascript: bool = True):
 def fast_password_hashing(settings):
     # The production hasher (PBKDF2, 1.5M rounds) costs ~0.3 s per user; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_mid_window(monkeypatch):
+    """Our rate limits count in fixed windows (cmmc_site.ratelimit): a test counting attempts up to a limit would fail
+    whenever its requests straddled a window's end, as they do at the turn of a minute. Their clock stands 30 s into
+    a minute and an hour; a test of the windows themselves sets its own clock over this one."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
 
 @pytest.fixture

@@ -8,24 +8,16 @@ does. No request is made: nothing here needs a database.
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+
+from .server_helpers import free_port, start_gunicorn, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux /proc")]
-BASE_DIR = Path(settings.BASE_DIR)
 LISTEN, ESTABLISHED = "0A", "01"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def sockets_on(port: int, state: str) -> set[str]:
@@ -64,7 +56,7 @@ def wait_for(condition, what: str, log: Path, timeout: float = 30):
 
 
 @pytest.fixture
-def start_gunicorn(tmp_path: Path) -> Iterator:
+def gunicorn(tmp_path: Path) -> Iterator:
     processes = []
 
     def start(reuse_port: str) -> tuple[int, list[int], Path]:
@@ -76,10 +68,7 @@ def start_gunicorn(tmp_path: Path) -> Iterator:
             "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "WEB_THREADS": "2", "WEB_REUSE_PORT": reuse_port,
             "LOG_LEVEL": "INFO",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "cmmc_site/gunicorn.conf.py", "cmmc_site.wsgi"],
-            cwd=BASE_DIR, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        )
+        process = start_gunicorn(env, log)
         processes.append(process)
         # Both workers booted (the log's "Booting worker" lines) and past their start-up (they listen then).
         wait_for(lambda: log.read_text().count("Booting worker") == 2 and len(worker_pids(process.pid)) == 2,
@@ -88,18 +77,11 @@ def start_gunicorn(tmp_path: Path) -> Iterator:
         return port, worker_pids(process.pid), log
 
     yield start
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    stop(processes)
 
 
-def test_with_reuse_port_connections_opened_at_once_are_spread_over_both_workers(start_gunicorn):
-    port, workers, log = start_gunicorn("true")
+def test_with_reuse_port_connections_opened_at_once_are_spread_over_both_workers(gunicorn):
+    port, workers, log = gunicorn("true")
     listening = wait_for(lambda: len(found := sockets_on(port, LISTEN)) == 2 and found,
                          "two workers should listen on sockets of their own", log)
     assert all(len(socket_inodes(pid) & listening) == 1 for pid in workers)
@@ -119,8 +101,8 @@ def test_with_reuse_port_connections_opened_at_once_are_spread_over_both_workers
             client.close()
 
 
-def test_without_reuse_port_the_workers_share_one_listening_socket(start_gunicorn):
-    port, workers, _ = start_gunicorn("false")
+def test_without_reuse_port_the_workers_share_one_listening_socket(gunicorn):
+    port, workers, _ = gunicorn("false")
     listening = sockets_on(port, LISTEN)
     assert len(listening) == 1
     assert all(listening <= socket_inodes(pid) for pid in workers)

@@ -8,23 +8,20 @@ import http.client
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
 from assessments.views import RESUME_LIMIT
 
+from .server_helpers import free_port, start_gunicorn, stop
+
 pytestmark = pytest.mark.slow
-BASE_DIR = Path(settings.BASE_DIR)
 
 
 class Browser:
@@ -62,12 +59,6 @@ class Browser:
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def url_of_the_test_database() -> str:
     s = connection.settings_dict
     auth = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
@@ -97,10 +88,7 @@ def app_servers(catalog_db, tmp_path) -> Iterator[tuple[int, int]]:
         server_env = env | {"BIND": f"127.0.0.1:{port}"}
         if index == 1:
             server_env |= {"PROXY_PROTOCOL": "auto", "PROXY_ALLOW_FROM": "127.0.0.1"}
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "cmmc_site/gunicorn.conf.py", "cmmc_site.wsgi"],
-            cwd=BASE_DIR, env=server_env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        ))
+        processes.append(start_gunicorn(server_env, log))
     try:
         for port, process, log in zip(ports, processes, logs, strict=True):
             deadline = time.monotonic() + 60
@@ -115,14 +103,7 @@ def app_servers(catalog_db, tmp_path) -> Iterator[tuple[int, int]]:
                 time.sleep(0.2)
         yield ports
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        stop(processes)
 
 
 def test_an_assessment_started_on_one_server_opens_on_the_other_with_the_same_cookie(app_servers):
