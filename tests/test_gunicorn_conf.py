@@ -43,8 +43,17 @@ def socket_inodes(pid: int) -> set[str]:
 
 
 def worker_pids(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children")
-    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    """The master's child processes (its parent pid is the fourth field of /proc/<pid>/stat)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == master:
+                found.append(int(entry.name))
+    return found
 
 
 def wait_for(condition, what: str, log: Path, timeout: float = 30):
