@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 from assessments.models import Assessment
 from controls.snapshot import CatalogSnapshot
-from controls.snapshot import current as current_catalog
 
 from .models import Confidence, HeadStart, IsoMapping
 
@@ -35,11 +34,10 @@ def related_by_control(catalog: CatalogSnapshot) -> dict[int, list[tuple[int, in
     return catalog.memo("iso27001.related_by_control", read)
 
 
-def hints_for(assessment: Assessment, requirement_ids: Iterable[str], catalog: CatalogSnapshot | None = None
+def hints_for(assessment: Assessment, requirement_ids: Iterable[str], catalog: CatalogSnapshot
               ) -> dict[str, list[Hint]]:
-    """NIST id -> the assessment's ticked ISO controls related to it, in Annex A order. One query, the ticked
-    controls (and without ``catalog``, the catalog revision)."""
-    catalog = catalog or current_catalog()
+    """NIST id -> the assessment's ticked ISO controls related to it, in Annex A order (``catalog``: the one the
+    page read). One query, the ticked controls."""
     related = related_by_control(catalog)
     wanted = set(requirement_ids)
     ticked = HeadStart.controls.through.objects.filter(headstart__assessment=assessment).values_list(

@@ -205,11 +205,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def rate_limits_mid_window(monkeypatch):
-    """Our rate limits count in fixed windows (cmmc_site.ratelimit): a test counting attempts up to a limit would fail
-    whenever its requests straddled a window's end, as they do at the turn of a minute. Their clock stands 30 s into
-    a minute and an hour; a test of the windows themselves sets its own clock over this one."""
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+def rate_clock(monkeypatch) -> SimpleNamespace:
+    """Our rate limits' clock (cmmc_site.ratelimit), standing 30 s into a minute and an hour. They count in fixed
+    windows: a test counting attempts up to a limit would fail whenever its requests straddled a window's end, as
+    they do at the turn of a minute. A test of the windows moves it (``rate_clock.now += 60``)."""
+    clock = SimpleNamespace(now=1_800_000_030.0)
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
 
 
 @pytest.fixture

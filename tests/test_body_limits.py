@@ -4,7 +4,6 @@ are rate limited (429 with Retry-After)."""
 import io
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.assessment_file import MAX_FILE_BYTES
-from cmmc_site import body_limits, ratelimit
+from cmmc_site import body_limits
 from ssp.images import MAX_UPLOAD_BYTES
 from tests.personas import make_assessment, make_org, make_user, signed_in
 
@@ -41,14 +40,6 @@ def post_declaring(client: Client, path: str, length: int, **extra) -> tuple[obj
     environ = {"CONTENT_TYPE": MULTIPART, "CONTENT_LENGTH": str(length), "wsgi.input": body} | extra
     response = client.generic("POST", path, b"", **environ)
     return response, body
-
-
-@pytest.fixture
-def clock(monkeypatch) -> SimpleNamespace:
-    """A fixed clock for the limiter (the middle of a window), so no test straddles a window boundary."""
-    clock = SimpleNamespace(now=1_800_000_030.0)
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: clock.now))
-    return clock
 
 
 def test_a_gigabyte_declared_to_the_import_by_an_anonymous_client_gets_413_unread():
@@ -126,7 +117,7 @@ def named(content: bytes, name: str = "assessment.json") -> io.BytesIO:
     return upload
 
 
-def test_the_eleventh_import_upload_in_a_minute_gets_429_with_retry_after(clock):
+def test_the_eleventh_import_upload_in_a_minute_gets_429_with_retry_after(rate_clock):
     assert settings.UPLOAD_RATE_LIMIT == (10, 60)
     client = Client()
     for _ in range(10):
@@ -136,11 +127,11 @@ def test_the_eleventh_import_upload_in_a_minute_gets_429_with_retry_after(clock)
     assert response["Retry-After"] == "30"  # the clock is 30 s into its minute
     assert client.get(IMPORT).status_code == 200  # the page itself is not limited
     assert Client(REMOTE_ADDR="203.0.113.9").post(IMPORT, {"file": named(b"x")}).status_code == 400
-    clock.now += 30
+    rate_clock.now += 30
     assert client.post(IMPORT, {"file": named(b"not json")}).status_code == 400
 
 
-def test_diagram_uploads_are_rate_limited_too(clock):
+def test_diagram_uploads_are_rate_limited_too(rate_clock):
     owner = make_user("owner@acme.test")
     assessment = make_assessment(make_org("Acme", owner=[owner]), "Acme")
     from ssp.models import create_ssp
@@ -152,7 +143,7 @@ def test_diagram_uploads_are_rate_limited_too(clock):
     assert statuses == [400] * 10 + [429]
 
 
-def test_the_environment_page_takes_a_diagram_and_only_its_saves_with_a_file_count_as_uploads(clock):
+def test_the_environment_page_takes_a_diagram_and_only_its_saves_with_a_file_count_as_uploads(rate_clock):
     from ssp.models import create_ssp
 
     owner = make_user("owner@acme.test")

@@ -2,7 +2,6 @@
 
 import inspect
 import time
-from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -22,14 +21,6 @@ def clean_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def mid_window(monkeypatch) -> SimpleNamespace:
-    """Our limiter's clock (cmmc_site.ratelimit), 30 s into a minute and an hour (as conftest's), for a test to move."""
-    clock = SimpleNamespace(now=1_800_000_030.0)
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: clock.now))
-    return clock
 
 
 def test_the_cache_is_the_shared_database_cache(settings):
@@ -161,7 +152,7 @@ def test_the_render_guard_wraps_exactly_the_routes_tested_here():
     assert guarded == GUARDED_ROUTES
 
 
-def test_generating_an_ssp_version_over_the_render_limit_gets_429_and_writes_nothing(mid_window, render_limit,
+def test_generating_an_ssp_version_over_the_render_limit_gets_429_and_writes_nothing(rate_clock, render_limit,
                                                                                        owner, plan):
     client = owner
     url = reverse("ssp:generate", args=[plan.assessment.public_id])
@@ -175,14 +166,14 @@ def test_generating_an_ssp_version_over_the_render_limit_gets_429_and_writes_not
     # Another client address is counted on its own.
     assert client.post(url, valid | {"made_by": ""}, REMOTE_ADDR="203.0.113.31").status_code == 400
 
-    mid_window.now += 60  # the next window
+    rate_clock.now += 60  # the next window
     response = client.post(url, valid)
     assert response.status_code == 302, [line for line in response.content.decode().splitlines()
                                          if "alert" in line or "invalid" in line][:5]
     assert list(SspVersion.objects.filter(ssp=plan).values_list("label", flat=True)) == ["1.0"]
 
 
-def test_the_poam_docx_download_over_the_render_limit_gets_429_until_the_window_ends(mid_window, render_limit,
+def test_the_poam_docx_download_over_the_render_limit_gets_429_until_the_window_ends(rate_clock, render_limit,
                                                                                     owner, plan):
     client = owner
     url = reverse("ssp:poam_docx", args=[plan.assessment.public_id])
@@ -194,10 +185,10 @@ def test_the_poam_docx_download_over_the_render_limit_gets_429_until_the_window_
     assert "Content-Disposition" not in refused
     assert client.get(url, REMOTE_ADDR="203.0.113.31").status_code == 200  # another address counts on its own
 
-    window_end = (mid_window.now // 60 + 1) * 60
-    mid_window.now = window_end - 1  # the window's last second: still refused
+    window_end = (rate_clock.now // 60 + 1) * 60
+    rate_clock.now = window_end - 1  # the window's last second: still refused
     _assert_refused_for_rate(client.get(url))
-    mid_window.now = window_end
+    rate_clock.now = window_end
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
 
